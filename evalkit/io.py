@@ -1,0 +1,524 @@
+"""Read rosters and count tables from CSV, XLSX or a DataFrame; write safe spreadsheets.
+
+Headers are matched through Vietnamese and English aliases, the header row is found below any
+title block, and every value is validated with problems named by file, sheet, row and column.
+
+Examples
+--------
+>>> import pandas as pd
+>>> raw = pd.DataFrame({"Mã CB": ["A1", "A2"], "Năm": [2026, 2026], "Đơn vị": ["U1", "U1"],
+...                     "Xếp loại": ["HTXSNV", "Hoàn thành tốt nhiệm vụ"], "Điểm": ["91,5", "80"]})
+>>> roster = read_roster(raw)
+>>> roster[["person_id", "level", "score"]].to_dict("list")
+{'person_id': ['A1', 'A2'], 'level': ['EXCELLENT', 'GOOD'], 'score': [91.5, 80.0]}
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import levels as L
+from .schema import InputError, Problems
+
+# --------------------------------------------------------------------------------------------
+# Column specifications
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # id | text | year | level | score | bool | months | population | count
+    aliases: tuple[str, ...]
+    required: bool = False
+
+
+def _cols(*specs: Column) -> dict[str, Column]:
+    return {c.name: c for c in specs}
+
+
+ROSTER_COLUMNS = _cols(
+    Column("person_id", "id", ("person_id", "person id", "ma cb", "ma can bo", "ma cong chuc", "ma vien chuc",
+                               "ma ccvc", "ma cbccvc", "ma nhan vien", "ma so", "ma dinh danh", "staff id",
+                               "employee id", "id"), True),
+    Column("year", "year", ("year", "nam", "nam danh gia", "nam xep loai", "assessment year"), True),
+    Column("unit_id", "id", ("unit_id", "unit id", "unit", "don vi", "ma don vi", "co quan", "co quan don vi",
+                             "co quan to chuc don vi", "agency", "phong ban"), True),
+    Column("level", "level", ("level", "rating", "xep loai", "muc xep loai", "ket qua xep loai",
+                              "xep loai chat luong", "muc do hoan thanh nhiem vu", "danh gia xep loai"), True),
+    Column("score", "score", ("score", "diem", "tong diem", "diem danh gia", "diem tong hop", "points")),
+    Column("task_group", "text", ("task_group", "task group", "nhom nhiem vu", "nhom co nhiem vu tuong dong",
+                                  "nhom nhiem vu tuong dong")),
+    Column("title_group", "text", ("title_group", "title group", "nhom chuc danh", "chuc danh tuong duong",
+                                   "chuc danh")),
+    Column("position", "text", ("position", "chuc vu", "chuc vu hien tai")),
+    Column("is_leader", "bool", ("is_leader", "leader", "lanh dao", "la lanh dao", "lanh dao quan ly",
+                                 "lanh dao, quan ly")),
+    Column("population", "population", ("population", "doi tuong", "loai", "loai can bo", "staff type")),
+    Column("unit_level", "text", ("unit_level", "unit level", "cap", "cap don vi", "cap hanh chinh")),
+    Column("months_worked", "months", ("months_worked", "months worked", "so thang cong tac",
+                                       "thang cong tac", "so thang lam viec")),
+    Column("leave_months", "months", ("leave_months", "leave months", "so thang nghi", "thang nghi phep",
+                                      "so thang nghi phep")),
+    Column("disciplined", "bool", ("disciplined", "discipline", "ky luat", "bi ky luat", "hinh thuc ky luat")),
+    Column("name", "text", ("name", "full name", "ho va ten", "ho ten", "ten")),
+)
+
+COUNT_LEVELS = {
+    "n_excellent": L.EXCELLENT, "n_good": L.GOOD, "n_completed": L.COMPLETED,
+    "n_not_completed": L.NOT_COMPLETED, "n_not_rated": L.NOT_RATED,
+}
+
+
+def _count_aliases(code: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    names = list(extra)
+    for spelling in L._SPELLINGS[code]:
+        names += [spelling, f"so {spelling}", f"so luong {spelling}", f"n {spelling}", f"number {spelling}"]
+    return tuple(names)
+
+
+COUNT_COLUMNS = _cols(
+    Column("n_excellent", "count", _count_aliases(L.EXCELLENT, ("n_excellent",)), True),
+    Column("n_good", "count", _count_aliases(L.GOOD, ("n_good",)), True),
+    Column("n_completed", "count", _count_aliases(L.COMPLETED, ("n_completed",))),
+    Column("n_not_completed", "count", _count_aliases(L.NOT_COMPLETED, ("n_not_completed",))),
+    Column("n_not_rated", "count", _count_aliases(L.NOT_RATED, ("n_not_rated",))),
+    # group keys with a canonical name; any other column is kept as a group key under its own name
+    Column("unit_id", "id", ROSTER_COLUMNS["unit_id"].aliases + ("org", "to chuc")),
+    Column("year", "year", ROSTER_COLUMNS["year"].aliases),
+    Column("task_group", "text", ROSTER_COLUMNS["task_group"].aliases),
+    Column("title_group", "text", ROSTER_COLUMNS["title_group"].aliases),
+    Column("unit_level", "text", ROSTER_COLUMNS["unit_level"].aliases + ("level",)),
+    Column("population", "text", ROSTER_COLUMNS["population"].aliases),
+)
+#: Columns of a counts table kept as information, never as a group key.
+COUNT_INFO_PREFIXES = ("pct_", "source", "note", "ghi chu", "nguon")
+
+_TRUE = {"1", "true", "yes", "y", "x", "co", "la", "t"}
+_FALSE = {"0", "false", "no", "n", "khong", "f", ""}
+POPULATIONS = {
+    "cadre": ("cadre", "can bo", "cb"),
+    "civil_servant": ("civil_servant", "civil servant", "cong chuc", "cc"),
+    "public_employee": ("public_employee", "public employee", "vien chuc", "vc"),
+    "party_member": ("party_member", "party member", "dang vien", "dv"),
+}
+_POP_LOOKUP = {L._key(a): code for code, names in POPULATIONS.items() for a in names}
+
+
+def _alias_map(columns: dict[str, Column]) -> dict[str, str]:
+    return {L._key(a): c.name for c in columns.values() for a in c.aliases}
+
+
+ROSTER_ALIASES = _alias_map(ROSTER_COLUMNS)
+COUNT_ALIASES = _alias_map(COUNT_COLUMNS)
+
+# --------------------------------------------------------------------------------------------
+# Loading a raw table of text cells with the row numbers the user sees
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RawTable:
+    """Cells as read (strings or Excel values), a spreadsheet row number per row, the source."""
+
+    cells: pd.DataFrame  # columns 0..k-1, object dtype
+    rows: np.ndarray  # 1-based row number as the user sees it
+    file: str | None
+    sheet: str | None
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    for enc in ("cp1258",):  # Windows-1258, the Vietnamese Windows code page
+        try:
+            return unicodedata.normalize("NFC", data.decode(enc))
+        except UnicodeDecodeError:
+            continue
+    line = data[: utf8_error.start].count(b"\n") + 1
+    raise _single_problem(
+        name, None, "the file is neither UTF-8 nor Windows-1258 text; save it as 'CSV UTF-8' and try again",
+        row=line, value=repr(data[utf8_error.start:utf8_error.start + 8]))
+
+
+def _read_csv_cells(path: Path) -> pd.DataFrame:
+    text = _decode(path.read_bytes(), str(path))
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    return pd.read_csv(_io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                       skip_blank_lines=False, sep=delimiter, engine="c")
+
+
+def _read_xlsx_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a corrupt or non-Excel file
+        raise _single_problem(str(path), None, f"cannot open as an Excel workbook: {exc}") from None
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            raise _single_problem(str(path), sheet, f"no sheet named {sheet!r}; the workbook has "
+                                  + ", ".join(repr(s) for s in wb.sheetnames))
+        data = list(ws.iter_rows(min_row=1, values_only=True))
+        title = ws.title
+    finally:
+        wb.close()
+    width = max((len(r) for r in data), default=0)
+    frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in data], dtype=object)
+    return frame, title
+
+
+def _single_problem(file, sheet, message, row=None, column=None, value=None) -> InputError:
+    p = Problems(file=file, sheet=sheet)
+    p.add(message, row=row, column=column, value=value)
+    return InputError(p.frame())
+
+
+def load_raw(source, sheet: str | None = None) -> RawTable:
+    """Load a CSV, XLSX or DataFrame as cells with user-visible row numbers."""
+    if isinstance(source, pd.DataFrame):
+        header = pd.DataFrame([list(map(str, source.columns))], dtype=object)
+        body = source.astype(object).where(source.notna(), None)
+        body.columns = range(body.shape[1])
+        cells = pd.concat([header, body], ignore_index=True)
+        cells.columns = range(cells.shape[1])
+        return RawTable(cells, np.arange(1, len(cells) + 1), None, None)
+    path = Path(os.fspath(source))
+    if not path.exists():
+        raise _single_problem(str(path), None, "file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        cells, title = _read_xlsx_cells(path, sheet)
+        return RawTable(cells, np.arange(1, len(cells) + 1), str(path), title)
+    if suffix == ".xls":
+        raise _single_problem(str(path), None, "old .xls workbooks are not read; save as .xlsx or CSV")
+    if suffix in (".csv", ".txt", ".tsv", ""):
+        try:
+            cells = _read_csv_cells(path)
+        except pd.errors.EmptyDataError:
+            cells = pd.DataFrame(dtype=object)
+        return RawTable(cells.astype(object), np.arange(1, len(cells) + 1), str(path), None)
+    raise _single_problem(str(path), None, f"unsupported file type {suffix!r}; expected .csv or .xlsx")
+
+
+def _cell_text(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return unicodedata.normalize("NFC", str(v)).strip()
+
+
+def _find_header(raw: RawTable, aliases: dict[str, str], problems: Problems, max_scan: int = 30):
+    best, best_hits = None, 0
+    for i in range(min(max_scan, len(raw.cells))):
+        keys = [L._key(_cell_text(v)) for v in raw.cells.iloc[i].tolist()]
+        hits = len({aliases[k] for k in keys if k in aliases})
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is None or best_hits < 2:
+        return None
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Value conversion, vectorised, every failure named
+# --------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?(\d+)([.,](\d+))?$")
+
+
+def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers written with a decimal point or a Vietnamese decimal comma ("85,5").
+
+    Returns ``(values, bad)``; an empty cell is NaN and not bad. Thousands separators are not
+    accepted (a score never needs one), so "1.234,5" is rejected rather than misread.
+    """
+    s = text.map(_cell_text)
+    ok = s.str.match(_NUMBER.pattern)
+    empty = s == ""
+    values = pd.to_numeric(s.where(ok, "").str.replace(",", ".", regex=False).replace("", np.nan), errors="coerce")
+    return values.astype(float), ~ok & ~empty
+
+
+def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    key = text.map(lambda v: L._key(_cell_text(v)))
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[key.isin(_TRUE)] = True
+    out[key.isin(_FALSE)] = False
+    bad = ~key.isin(_TRUE | _FALSE)
+    out[key == ""] = pd.NA
+    return out, bad
+
+
+def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], headers: dict[str, str],
+             problems: Problems) -> tuple[pd.DataFrame, np.ndarray]:
+    """Convert raw text columns to typed columns. Returns the frame and a per-row error mask."""
+    bad_row = np.zeros(len(frame), dtype=bool)
+    out = {}
+    for name in frame.columns:
+        col = spec.get(name)
+        raw = frame[name]
+        header = headers.get(name, name)
+        text = raw.map(_cell_text)
+        if col is None or col.kind == "text":
+            out[name] = text.replace("", None).astype(object)
+            continue
+        empty = (text == "").to_numpy()
+        if col.required and empty.any():
+            problems.add_many(rows[empty], header, [""] * int(empty.sum()), "required value is empty")
+            bad_row |= empty
+        if col.kind == "id":
+            out[name] = text.where(~empty, None).astype(object)
+        elif col.kind == "level":
+            codes, unknown = L.level_codes(text)
+            unknown &= ~empty
+            if unknown.any():
+                problems.add_many(rows[unknown], header, text[unknown],
+                                  "unknown rating level; expected HTXSNV, HTTNV, HTNV or KHTNV (any spelling)")
+                bad_row |= unknown
+            out[name] = pd.Categorical(np.where(unknown | empty, None, codes), dtype=L.LEVEL_DTYPE)
+        elif col.kind in ("score", "months", "year", "count"):
+            values, bad = parse_number(text)
+            bad = bad.to_numpy()
+            v = values.to_numpy()
+            if col.kind == "score":
+                rng = ~bad & ~np.isnan(v) & ((v < 0) | (v > 100))
+                msg_bad, msg_rng = "score is not a number (use 85.5 or 85,5)", "score outside 0–100"
+            elif col.kind == "months":
+                rng = ~bad & ~np.isnan(v) & ((v < 0) | (v > 12))
+                msg_bad, msg_rng = "months is not a number", "months outside 0–12"
+            elif col.kind == "year":
+                rng = ~bad & ~np.isnan(v) & ((v != np.floor(v)) | (v < 1945) | (v > 2100))
+                msg_bad, msg_rng = "year is not a number", "year must be a whole year such as 2026"
+            else:
+                rng = ~bad & ~np.isnan(v) & ((v < 0) | (v != np.floor(v)))
+                msg_bad, msg_rng = "count is not a number", "count must be a whole number ≥ 0"
+            for mask, msg in ((bad, msg_bad), (rng, msg_rng)):
+                if mask.any():
+                    problems.add_many(rows[mask], header, text[mask], msg)
+                    bad_row |= mask
+            v = np.where(bad | rng, np.nan, v)
+            if col.kind in ("year", "count"):
+                out[name] = pd.array(np.where(np.isnan(v), 0, v).astype(np.int64), dtype="Int64")
+                out[name][np.isnan(v)] = pd.NA
+            else:
+                out[name] = v
+        elif col.kind == "bool":
+            values, bad = _parse_bool(text)
+            if bad.any():
+                problems.add_many(rows[bad.to_numpy()], header, text[bad], "expected yes/no (có/không, 1/0, x or blank)")
+                bad_row |= bad.to_numpy()
+            out[name] = values
+        elif col.kind == "population":
+            key = text.map(L._key)
+            codes = key.map(_POP_LOOKUP)
+            bad = (codes.isna() & (text != "")).to_numpy()
+            if bad.any():
+                problems.add_many(rows[bad], header, text[bad],
+                                  "unknown staff type; expected cán bộ, công chức, viên chức or đảng viên")
+                bad_row |= bad
+            out[name] = codes.astype(object).where(codes.notna(), None)
+    return pd.DataFrame(out, index=frame.index), bad_row
+
+
+def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind: str, problems: Problems):
+    """Find the header, map it, and return (frame of raw cells with canonical names, rows, headers)."""
+    if raw.cells.shape[0] == 0 or raw.cells.map(_cell_text).eq("").all().all():
+        problems.add(f"the {'sheet' if raw.sheet else 'file'} is empty; expected a table of {kind}")
+        problems.raise_if_errors()
+    h = _find_header(raw, aliases, problems)
+    if h is None:
+        expected = ", ".join(f"{c.name} (e.g. {c.aliases[2] if len(c.aliases) > 2 else c.aliases[0]!r})"
+                             for c in spec.values() if c.required)
+        problems.add(f"no header row found in the first 30 rows; expected columns {expected}")
+        problems.raise_if_errors()
+    header_cells = [_cell_text(v) for v in raw.cells.iloc[h].tolist()]
+    names, headers, seen = {}, {}, {}
+    for j, text in enumerate(header_cells):
+        if text == "":
+            continue
+        canon = aliases.get(L._key(text))
+        name = canon if canon is not None else text
+        if name in seen:
+            problems.add(f"two columns map to {name!r}: {seen[name]!r} and {text!r}", row=int(raw.rows[h]),
+                         column=text, value=text)
+            continue
+        seen[name] = text
+        names[j] = name
+        headers[name] = text
+    for c in spec.values():
+        if c.required and c.name not in names.values():
+            problems.add(f"missing required column {c.name!r} (accepted headers include "
+                         + ", ".join(repr(a) for a in c.aliases[:4]) + ")", row=int(raw.rows[h]))
+    problems.raise_if_errors()
+    body = raw.cells.iloc[h + 1:]
+    rows = raw.rows[h + 1:]
+    # drop columns without a header only when they are empty; data under no header is an error
+    for j in range(body.shape[1]):
+        if j not in names:
+            col_text = body[j].map(_cell_text)
+            filled = (col_text != "").to_numpy()
+            if filled.any():
+                first = int(np.argmax(filled))
+                problems.add("value in a column without a header", row=int(rows[first]),
+                             column=f"column {j + 1}", value=col_text.iloc[first])
+    body = body[list(names)].rename(columns=names)
+    blank = body.map(_cell_text).eq("").all(axis=1).to_numpy()
+    return body[~blank].reset_index(drop=True), rows[~blank], headers
+
+
+def _result(frame: pd.DataFrame, bad_row: np.ndarray, problems: Problems, errors: str, with_problems: bool):
+    if errors not in ("raise", "collect"):
+        raise ValueError("errors must be 'raise' or 'collect'")
+    if errors == "raise":
+        problems.raise_if_errors()
+    else:
+        frame = frame[~bad_row].reset_index(drop=True)
+    return (frame, problems.frame()) if with_problems else frame
+
+
+def read_roster(source, sheet: str | None = None, *, year: int | None = None, errors: str = "raise",
+                with_problems: bool = False):
+    """Read a roster (one row per person) from CSV, XLSX or a DataFrame.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+    sheet : sheet name for workbooks (default: the first sheet)
+    year : fills ``year`` when the file has no year column
+    errors : ``"raise"`` raises :class:`~evalkit.InputError` listing every problem;
+        ``"collect"`` returns the usable rows and puts every other row in the problems table.
+    with_problems : also return the problems table (warnings, and errors in collect mode)
+
+    Returns
+    -------
+    DataFrame with ``person_id, year, unit_id, level`` and any optional columns present, plus
+    ``source_row`` (the row in the user's file). Unknown columns are kept as they are.
+    """
+    raw = load_raw(source, sheet)
+    problems = Problems(file=raw.file, sheet=raw.sheet)
+    spec = dict(ROSTER_COLUMNS)
+    if year is not None:
+        spec["year"] = Column("year", "year", spec["year"].aliases, False)
+    body, rows, headers = _table(raw, ROSTER_ALIASES, spec, "staff ratings", problems)
+    frame, bad_row = _convert(body, rows, spec, headers, problems)
+    if "year" not in frame.columns:
+        frame["year"] = pd.array([year] * len(frame), dtype="Int64")
+    frame.insert(0, "source_row", rows.astype(np.int64))
+    # duplicates: one person once a year
+    key = frame[["person_id", "year"]]
+    dup = key.duplicated(keep=False).to_numpy() & frame["person_id"].notna().to_numpy()
+    if dup.any():
+        first_row = frame[dup].groupby(["person_id", "year"], dropna=False)["source_row"].transform("min")
+        for r, pid, fr in zip(frame.loc[dup, "source_row"], frame.loc[dup, "person_id"], first_row, strict=True):
+            if r != fr:
+                problems.add(f"person listed twice for the same year (first at row {fr})", row=int(r),
+                             column=headers.get("person_id", "person_id"), value=pid)
+                bad_row[np.flatnonzero(frame["source_row"].to_numpy() == r)] = True
+    if "score" in frame.columns:
+        _warn_band_contradictions(frame, headers, problems)
+    order = ["source_row"] + [c for c in ROSTER_COLUMNS if c in frame.columns]
+    frame = frame[order + [c for c in frame.columns if c not in order]]
+    return _result(frame, bad_row, problems, errors, with_problems)
+
+
+def _warn_band_contradictions(frame: pd.DataFrame, headers: dict, problems: Problems) -> None:
+    from .rules.bands import band_levels
+
+    has = ~np.isnan(frame["score"].to_numpy()) & frame["level"].notna().to_numpy()
+    has &= frame["level"].isin(list(L.LEVELS)).to_numpy()
+    if not has.any():
+        return
+    banded = band_levels(frame["score"].to_numpy()[has])
+    given = frame["level"].astype(object).to_numpy()[has]
+    differ = banded != given
+    idx = np.flatnonzero(has)[differ]
+    for i, b in zip(idx, banded[differ], strict=True):
+        problems.add(f"rating {frame['level'].iloc[i]} differs from the Decree 335 score band "
+                     f"({b} for score {frame['score'].iloc[i]:g}); overrides such as discipline may explain it",
+                     row=int(frame["source_row"].iloc[i]), column=headers.get("level", "level"),
+                     value=frame["level"].iloc[i], severity="warning")
+
+
+def read_counts(source, sheet: str | None = None, *, errors: str = "raise", with_problems: bool = False):
+    """Read a counts table (one row per group, counts per level) from CSV, XLSX or a DataFrame.
+
+    Count columns become ``n_excellent, n_good, n_completed, n_not_completed`` (and
+    ``n_not_rated``), nullable integers: an empty cell is *unknown* (a warning), never zero. Columns
+    named ``pct_*``, ``source*`` or ``note`` are kept as information; every other column is a group
+    key.
+
+    >>> t = read_counts(pd.DataFrame({"Đơn vị": ["Sở A"], "HTXSNV": [3], "HTTNV": [10]}))
+    >>> t[["unit_id", "n_excellent", "n_good"]].to_dict("records")
+    [{'unit_id': 'Sở A', 'n_excellent': 3, 'n_good': 10}]
+    """
+    raw = load_raw(source, sheet)
+    problems = Problems(file=raw.file, sheet=raw.sheet)
+    body, rows, headers = _table(raw, COUNT_ALIASES, COUNT_COLUMNS, "counts by rating level", problems)
+    frame, bad_row = _convert(body, rows, COUNT_COLUMNS, headers, problems)
+    for name in COUNT_LEVELS:
+        if name in frame.columns:
+            missing = frame[name].isna().to_numpy() & ~bad_row
+            if missing.any():
+                problems.add_many(rows[missing], headers[name], [""] * int(missing.sum()),
+                                  "count is empty: taken as unknown, not zero", severity="warning")
+    frame.insert(0, "source_row", rows.astype(np.int64))
+    return _result(frame, bad_row, problems, errors, with_problems)
+
+
+def group_columns(counts: pd.DataFrame) -> list[str]:
+    """The group-key columns of a counts table."""
+    return [c for c in counts.columns
+            if c not in COUNT_LEVELS and c != "source_row"
+            and not any(L._key(c).startswith(p) or c.startswith(p) for p in COUNT_INFO_PREFIXES)]
+
+
+def detect_kind(source, sheet: str | None = None) -> str:
+    """'roster' or 'counts', from the header row."""
+    raw = load_raw(source, sheet)
+    counts_h = _find_header(raw, COUNT_ALIASES, Problems())
+    if counts_h is not None:
+        keys = {COUNT_ALIASES.get(L._key(_cell_text(v))) for v in raw.cells.iloc[counts_h].tolist()}
+        if keys & set(COUNT_LEVELS):
+            return "counts"
+    return "roster"
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Make a text cell inert in a spreadsheet (no formula, no DDE): prefix it with a quote.
+
+    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5 days"), neutralise(-5)
+    ('\\'=HYPERLINK("http://x")', "'-5 days", -5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

@@ -1,0 +1,140 @@
+"""The excellent-rating cap: check, headroom and minimal enforcement, exact and vectorised.
+
+cap(base) = ratio × base, rounded as the reading says, in integer arithmetic. A group is
+compliant iff ``n_excellent ≤ cap``. With ``final`` timing the minimal number of demotions ``d``
+is the least ``d`` with ``E − d ≤ cap(base after d demotions)``: demoting EXCELLENT → GOOD enlarges
+a ``good`` base (RULES.md §2).
+
+Examples
+--------
+>>> import numpy as np
+>>> E, G = np.array([2, 3, 5, 1, 0]), np.array([10, 10, 10, 4, 0])
+>>> z = np.zeros(5, dtype=np.int64)
+>>> caps(E, G, z, z, z, 1, 5).tolist()
+[2, 2, 2, 0, 0]
+>>> minimal_demotions(E, G, z, z, z, 1, 5).tolist()
+[0, 1, 3, 1, 0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import levels as L
+
+_LEVEL_INDEX = {code: i for i, code in enumerate(L.ALL_LEVELS)}
+
+
+def _base(E, G, C, N, R, base: str):
+    if base == "good":
+        return G
+    if base == "good_or_better":
+        return E + G
+    if base == "rated":
+        return E + G + C + N
+    if base == "headcount":
+        return E + G + C + N + R
+    raise ValueError(f"unknown base {base!r}")
+
+
+def cap_of(base, num, den, rounding: str = "floor", min_one: bool = False, rated=None):
+    """``ratio × base`` rounded, in exact integer arithmetic (``ratio = num/den``).
+
+    >>> cap_of(np.array([90]), 7, 10).tolist()   # floor(0.7 * 90) is 62 in floats
+    [63]
+    """
+    base = np.asarray(base, dtype=np.int64)
+    num = np.asarray(num, dtype=np.int64)
+    den = np.asarray(den, dtype=np.int64)
+    prod = base * num
+    if rounding == "floor":
+        cap = prod // den
+    elif rounding == "ceil":
+        cap = -((-prod) // den)
+    elif rounding == "half_up":
+        cap = (2 * prod + den) // (2 * den)
+    else:
+        raise ValueError(f"unknown rounding {rounding!r}")
+    if min_one:
+        cap = np.where(np.asarray(rated) > 0, np.maximum(cap, 1), cap)
+    return cap
+
+
+def caps(E, G, C, N, R, num, den, base="good", rounding="floor", min_one=False):
+    """The cap of each group on its current counts."""
+    E, G, C, N, R = (np.asarray(x, dtype=np.int64) for x in (E, G, C, N, R))
+    return cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, E + G + C + N)
+
+
+def minimal_demotions(E, G, C, N, R, num, den, base="good", rounding="floor", min_one=False, timing="final"):
+    """The least number of EXCELLENT → GOOD demotions that makes each group compliant.
+
+    ``proposed`` timing keeps the cap of the counts before enforcement (the whole excess);
+    ``final`` checks the counts after demotion. Vectorised binary search over ``0 … E``: the
+    condition ``E − d ≤ cap(base(d))`` is monotone in ``d`` because the base never shrinks.
+    """
+    E, G, C, N, R = (np.asarray(x, dtype=np.int64) for x in (E, G, C, N, R))
+    rated = E + G + C + N
+    if timing == "proposed":
+        return np.maximum(E - cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
+    if timing != "final":
+        raise ValueError(f"unknown timing {timing!r}")
+
+    def ok(d):
+        return E - d <= cap_of(_base(E - d, G + d, C, N, R, base), num, den, rounding, min_one, rated)
+
+    lo = np.zeros_like(E)  # lo: not known ok unless 0 is ok
+    hi = E.copy()  # always ok: nobody left excellent
+    done = ok(lo)
+    hi = np.where(done, 0, hi)
+    # invariant for the rest: ok(hi) true, ok(lo) false
+    active = ~done
+    while active.any():
+        mid = (lo + hi) // 2
+        good = ok(mid)
+        hi = np.where(active & good, mid, hi)
+        lo = np.where(active & ~good, mid, lo)
+        active = hi - lo > 1
+    return hi
+
+
+# --------------------------------------------------------------------------------------------
+# Roster → counts per group
+# --------------------------------------------------------------------------------------------
+
+COUNT_NAMES = ("n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated")
+
+
+def level_index(levels: pd.Series) -> np.ndarray:
+    """Integer position of each level in :data:`evalkit.levels.ALL_LEVELS` (−1 for missing)."""
+    cat = L.as_levels(levels)
+    return cat.cat.codes.to_numpy()
+
+
+def counts_from_codes(group_index: np.ndarray, n_groups: int, level_codes: np.ndarray) -> dict[str, np.ndarray]:
+    """Counts per group and level with one ``bincount`` (COMPLETED_LIMITED counts as completed)."""
+    k = len(L.ALL_LEVELS)
+    valid = level_codes >= 0
+    flat = np.bincount(group_index[valid] * k + level_codes[valid], minlength=n_groups * k).reshape(n_groups, k)
+    i = _LEVEL_INDEX
+    return {
+        "n_excellent": flat[:, i[L.EXCELLENT]],
+        "n_good": flat[:, i[L.GOOD]],
+        "n_completed": flat[:, i[L.COMPLETED]] + flat[:, i[L.COMPLETED_LIMITED]],
+        "n_not_completed": flat[:, i[L.NOT_COMPLETED]],
+        "n_not_rated": flat[:, i[L.NOT_RATED]],
+    }
+
+
+def group_index(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Dense group number per row and the key values of each group (in order of first appearance)."""
+    if not keys:
+        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
+    if len(keys) == 1:
+        codes, uniques = pd.factorize(frame[keys[0]], sort=False, use_na_sentinel=False)
+        return codes.astype(np.int64), pd.DataFrame({keys[0]: uniques})
+    gi = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy().astype(np.int64)
+    first = np.unique(gi, return_index=True)[1]
+    key_frame = frame[keys].iloc[first].reset_index(drop=True)
+    return gi, key_frame
