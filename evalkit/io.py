@@ -103,6 +103,12 @@ COUNT_COLUMNS = _cols(
 #: Columns of a counts table kept as information, never as a group key.
 COUNT_INFO_PREFIXES = ("pct_", "source", "note", "ghi chu", "nguon")
 
+#: The Vietnamese header shown in messages and templates for each canonical column.
+DISPLAY = {"person_id": "Mã CB", "year": "Năm", "unit_id": "Đơn vị", "level": "Xếp loại", "score": "Điểm",
+           "n_excellent": "Số HTXSNV", "n_good": "Số HTTNV", "payroll_start": "Biên chế đầu năm",
+           "freed_streamlining": "Số tinh giản", "freed_retirement": "Số nghỉ hưu", "freed_resignation": "Số thôi việc",
+           "planned_hires": "Số tuyển dụng"}
+_TOTAL_LABELS = {"tong", "tong cong", "cong", "total", "grand total", "tong so", "toan tinh", "tong hop"}
 _TRUE = {"1", "true", "yes", "y", "x", "co", "la", "t"}
 _FALSE = {"0", "false", "no", "n", "khong", "f", ""}
 POPULATIONS = {
@@ -268,7 +274,6 @@ def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     out[key.isin(_TRUE)] = True
     out[key.isin(_FALSE)] = False
     bad = ~key.isin(_TRUE | _FALSE)
-    out[key == ""] = pd.NA
     return out, bad
 
 
@@ -286,7 +291,7 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
             out[name] = text.replace("", None).astype(object)
             continue
         empty = (text == "").to_numpy()
-        if col.required and empty.any():
+        if col.required and col.kind != "count" and empty.any():
             problems.add_many(rows[empty], header, [""] * int(empty.sum()), "required value is empty")
             bad_row |= empty
         if col.kind == "id":
@@ -350,8 +355,7 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
         problems.raise_if_errors()
     h = _find_header(raw, aliases, problems)
     if h is None:
-        expected = ", ".join(f"{c.name} (e.g. {c.aliases[2] if len(c.aliases) > 2 else c.aliases[0]!r})"
-                             for c in spec.values() if c.required)
+        expected = ", ".join(f"{DISPLAY.get(c.name, c.name)!r} ({c.name})" for c in spec.values() if c.required)
         problems.add(f"no header row found in the first 30 rows; expected columns {expected}")
         problems.raise_if_errors()
     header_cells = [_cell_text(v) for v in raw.cells.iloc[h].tolist()]
@@ -370,8 +374,9 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
         headers[name] = text
     for c in spec.values():
         if c.required and c.name not in names.values():
-            problems.add(f"missing required column {c.name!r} (accepted headers include "
-                         + ", ".join(repr(a) for a in c.aliases[:4]) + ")", row=int(raw.rows[h]))
+            shown = DISPLAY.get(c.name)
+            problems.add(f"missing required column {c.name!r} (a header such as "
+                         + (f"{shown!r} or " if shown else "") + f"{c.name!r})", row=int(raw.rows[h]))
     problems.raise_if_errors()
     body = raw.cells.iloc[h + 1:]
     rows = raw.rows[h + 1:]
@@ -385,8 +390,22 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
                 problems.add("value in a column without a header", row=int(rows[first]),
                              column=f"column {j + 1}", value=col_text.iloc[first])
     body = body[list(names)].rename(columns=names)
-    blank = body.map(_cell_text).eq("").all(axis=1).to_numpy()
-    return body[~blank].reset_index(drop=True), rows[~blank], headers
+    text = body.map(_cell_text)
+    blank = text.eq("").all(axis=1).to_numpy()
+    required = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in body.columns]
+    footer = ~blank & text[required].eq("").all(axis=1).to_numpy()
+    for i in np.flatnonzero(footer):
+        filled = [(headers[c], v) for c, v in text.iloc[i].items() if v != ""]
+        problems.add("row skipped: it has none of the required values (a title, note or signature line?)",
+                     row=int(rows[i]), column=filled[0][0], value=filled[0][1], severity="warning")
+    if "unit_id" in body.columns:
+        total = text["unit_id"].map(L._key).isin(_TOTAL_LABELS).to_numpy() & ~blank & ~footer
+        for i in np.flatnonzero(total):
+            problems.add("row skipped: a totals row, which would count its groups twice", row=int(rows[i]),
+                         column=headers["unit_id"], value=text["unit_id"].iloc[i], severity="warning")
+        footer |= total
+    keep = ~blank & ~footer
+    return body[keep].reset_index(drop=True), rows[keep], headers
 
 
 def _result(frame: pd.DataFrame, bad_row: np.ndarray, problems: Problems, errors: str, with_problems: bool):
@@ -420,6 +439,8 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
     raw = load_raw(source, sheet)
     problems = Problems(file=raw.file, sheet=raw.sheet)
     spec = dict(ROSTER_COLUMNS)
+    if year is None:
+        year = _year_from_title(raw, problems)
     if year is not None:
         spec["year"] = Column("year", "year", spec["year"].aliases, False)
     body, rows, headers = _table(raw, ROSTER_ALIASES, spec, "staff ratings", problems)
@@ -460,6 +481,25 @@ def _warn_band_contradictions(frame: pd.DataFrame, headers: dict, problems: Prob
                      f"({b} for score {frame['score'].iloc[i]:g}); overrides such as discipline may explain it",
                      row=int(frame["source_row"].iloc[i]), column=headers.get("level", "level"),
                      value=frame["level"].iloc[i], severity="warning")
+
+
+def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
+    """The assessment year from a title line above the header ("… NĂM 2026"), if there is no year column."""
+    h = _find_header(raw, ROSTER_ALIASES, Problems())
+    if h is None:
+        return None
+    if any(ROSTER_ALIASES.get(L._key(_cell_text(v))) == "year" for v in raw.cells.iloc[h].tolist()):
+        return None
+    found = {}
+    for i in range(h):
+        for v in raw.cells.iloc[i].tolist():
+            for m in re.finditer(r"\bnam (\d{4})\b", L._key(_cell_text(v))):
+                found.setdefault(int(m.group(1)), (int(raw.rows[i]), _cell_text(v)))
+    if len(found) != 1:
+        return None
+    (yr, (row, text)), = found.items()
+    problems.add(f"no year column: year {yr} taken from the title", row=row, value=text, severity="warning")
+    return yr
 
 
 def read_counts(source, sheet: str | None = None, *, errors: str = "raise", with_problems: bool = False):
