@@ -180,6 +180,8 @@ def load_file(path: Path, root: Path = PARAMS_DIR) -> dict[str, Parameter]:
         raise ParameterError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+    except ValueError as exc:  # e.g. a date key such as 2020-13-01
+        raise ParameterError(f"{path}: not a date or value: {exc}") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping at the top")
     unknown = set(data) - _FILE_KEYS
