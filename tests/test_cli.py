@@ -1,0 +1,174 @@
+"""End-to-end runs of the `evalkit` command as an HR officer would use it."""
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import evalkit as ek
+import evalkit.export
+from evalkit.cli import main
+
+from conftest import FIXTURES, ROOT
+
+SAMPLE_XLSX = ROOT / "data" / "sample" / "so_noi_vu_2026_xep_loai.xlsx"
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_roster_xlsx_vi_violations_exit_1(capsys, tmp_path):
+    out = tmp_path / "ket_qua.xlsx"
+    code, stdout, _ = run(capsys, "check", SAMPLE_XLSX, "--lang", "vi", "--out", out)
+    assert code == 1 and "KHÔNG ĐẠT" in stdout
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Tổng hợp", "Các nhóm", "Vi phạm", "Đề xuất điều chỉnh", "Lỗi dữ liệu đầu vào"]
+    # the workbook's numbers are check_cap's
+    report = ek.check_cap(ek.read_roster(SAMPLE_XLSX))
+    sheet = pd.read_excel(out, sheet_name="Các nhóm")
+    assert sheet["Tối đa HTXSNV"].tolist() == report.groups["cap"].tolist()
+    assert sheet["Vượt"].tolist() == report.groups["excess"].tolist()
+    assert sheet["HTXSNV"].tolist() == report.groups["n_excellent"].tolist()
+    calib = pd.read_excel(out, sheet_name="Đề xuất điều chỉnh")
+    assert len(calib) == int(ek.enforce_cap(ek.read_roster(SAMPLE_XLSX))["demoted"].sum())
+    summary = pd.read_excel(out, sheet_name="Tổng hợp")
+    assert ek.export.file_sha256(SAMPLE_XLSX) in summary.iloc[:, 1].astype(str).tolist()
+    assert wb["Các nhóm"].freeze_panes == "A2"
+
+
+def test_counts_csv_compliant_exit_0(capsys, tmp_path):
+    p = tmp_path / "counts.csv"
+    p.write_text("year,unit_id,task_group,n_excellent,n_good\n2026,U1,T1,2,10\n2026,U1,T2,0,3\n", encoding="utf-8")
+    code, stdout, _ = run(capsys, "check", p)
+    assert code == 0 and "COMPLIANT" in stdout
+
+
+def test_counts_and_roster_en_headers(capsys):
+    assert run(capsys, "check", FIXTURES / "good" / "counts_en.csv")[0] == 1
+    assert run(capsys, "check", FIXTURES / "good" / "roster_en.csv")[0] == 1
+
+
+def test_json_document(capsys):
+    code, stdout, _ = run(capsys, "check", FIXTURES / "good" / "counts_en.csv", "--json")
+    doc = json.loads(stdout)
+    assert code == 1 and doc["compliant"] is False and doc["policy"] == "decree-335-2025"
+    g = pd.DataFrame(doc["groups"])
+    assert {"scope", "unit_id", "task_group", "n_excellent", "n_good", "base", "cap", "excess", "headroom",
+            "compliant", "minimal_demotions"} <= set(g.columns)
+    u1 = g[(g["scope"] == "unit_id") & (g["unit_id"] == "U1")].iloc[0]
+    assert (u1["n_excellent"], u1["n_good"], u1["cap"]) == (4, 14, 2)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "bad").iterdir()
+                                         if p.name not in ("band_contradiction.csv", "formula_injection.csv")))
+def test_bad_input_exits_2_naming_row_and_column(capsys, name):
+    code, _, err = run(capsys, "check", FIXTURES / "bad" / name)
+    assert code == 2
+    assert "Traceback" not in err and name in err
+    problems = (ek.read_counts if "count" in name else ek.read_roster)
+    try:
+        problems(FIXTURES / "bad" / name)
+    except ek.InputError as exc:
+        rec = exc.problems.iloc[0]
+        if not pd.isna(rec["row"]):
+            assert f"row {int(rec['row'])}" in err
+        if isinstance(rec["column"], str):
+            assert repr(rec["column"]) in err
+
+
+def test_console_script_no_traceback(tmp_path):
+    exe = ROOT / ".venv" / "bin" / "evalkit"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "evalkit.cli"]
+    res = subprocess.run(cmd + ["check", str(FIXTURES / "bad" / "unknown_level.csv")], capture_output=True, text=True)
+    assert res.returncode == 2 and "row 3" in res.stderr and "'Giỏi'" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run(cmd + ["check", str(tmp_path / "missing.csv")], capture_output=True, text=True)
+    assert res.returncode == 2 and "file not found" in res.stderr
+    res = subprocess.run(cmd + ["check", str(FIXTURES / "good" / "roster_en.csv"), "--policy", "nope"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "no policy named 'nope'" in res.stderr
+
+
+def test_formula_injection_is_inert(capsys, tmp_path):
+    out = tmp_path / "r.xlsx"
+    run(capsys, "check", FIXTURES / "bad" / "formula_injection.csv", "--out", out)
+    wb = openpyxl.load_workbook(out)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@")), cell.value
+    html = tmp_path / "r.html"
+    run(capsys, "check", FIXTURES / "bad" / "formula_injection.csv", "--out", html)
+    text = html.read_text(encoding="utf-8")
+    assert "<script" not in text and "=HYPERLINK(&quot;" in text
+
+
+def test_html_report_self_contained(capsys, tmp_path):
+    out = tmp_path / "r.html"
+    code, _, _ = run(capsys, "check", SAMPLE_XLSX, "--out", out, "--lang", "vi")
+    text = out.read_text(encoding="utf-8")
+    assert code == 1 and "<!DOCTYPE html>" in text and "KHÔNG ĐẠT" in text
+    assert "http" not in text.split("</style>")[0]  # no external stylesheet or script
+
+
+def test_template_round_trip(capsys, tmp_path):
+    tpl = tmp_path / "mau.xlsx"
+    assert run(capsys, "template", tpl, "--lang", "vi")[0] == 0
+    wb = openpyxl.load_workbook(tpl)
+    ws = wb.worksheets[0]
+    assert ws.data_validations.dataValidation, "rating dropdown missing"
+    assert "Hướng dẫn" in wb.sheetnames
+    rows = [["A1", "Nguyễn Văn An", 2026, "Sở A", "T1", "", "", "", "công chức", "95", "Hoàn thành xuất sắc nhiệm vụ"]]
+    rows += [[f"B{i}", "", 2026, "Sở A", "T1", "", "", "", "công chức", "80", "Hoàn thành tốt nhiệm vụ"] for i in range(5)]
+    for r in rows:
+        ws.append(r)
+    wb.save(tpl)
+    code, stdout, _ = run(capsys, "check", tpl, "--lang", "vi")
+    assert code == 0 and "ĐẠT" in stdout  # 1 excellent ≤ 20% of 5 good
+    ws.append(["A2", "", 2026, "Sở A", "T1", "", "", "", "công chức", "92", "HTXSNV"])
+    wb.save(tpl)
+    assert run(capsys, "check", tpl)[0] == 1
+    tpl2 = tmp_path / "counts.xlsx"
+    assert run(capsys, "template", tpl2, "--kind", "counts", "--lang", "en")[0] == 0
+    wb = openpyxl.load_workbook(tpl2)
+    wb.worksheets[0].append([2026, "U1", "T1", 1, 5, 0, 0, 0])
+    wb.save(tpl2)
+    assert run(capsys, "check", tpl2)[0] == 0
+
+
+def test_pseudonymize_and_suppress(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_PSEUDONYM_KEY", "secret")
+    out = tmp_path / "r.xlsx"
+    run(capsys, "check", SAMPLE_XLSX, "--out", out, "--pseudonymize", "--suppress-below", "5")
+    calib = pd.read_excel(out, sheet_name="Proposed calibration")
+    roster = ek.read_roster(SAMPLE_XLSX)
+    assert not set(calib["Person id"]) & set(roster["person_id"])
+    assert calib["Person id"].str.startswith("P-").all() and "Name" not in calib.columns
+    again = tmp_path / "r2.xlsx"
+    run(capsys, "check", SAMPLE_XLSX, "--out", again, "--pseudonymize")
+    assert pd.read_excel(again, sheet_name="Proposed calibration")["Person id"].tolist() == calib["Person id"].tolist()
+    groups = pd.read_excel(out, sheet_name="Groups")
+    small = groups["suppressed"].notna()
+    assert small.any() and groups.loc[small, "Excellent"].isna().all()
+
+
+def test_policies_and_explain(capsys):
+    code, stdout, _ = run(capsys, "policies")
+    assert code == 0 and "decree-335-2025" in stdout and "quang-ninh-2022-leaders" in stdout
+    code, stdout, _ = run(capsys, "explain", "decree-335-2025", "--lang", "vi")
+    assert code == 0 and "Decree 335/2025/NĐ-CP" in stdout and "Tỷ lệ" in stdout
+
+
+def test_help_has_examples(capsys):
+    for cmd in ("check", "policies", "explain", "template", "check-recruitment", "report"):
+        with pytest.raises(SystemExit) as e:
+            main([cmd, "--help"])
+        assert e.value.code == 0
+        assert "example" in capsys.readouterr().out
