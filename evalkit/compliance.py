@@ -27,7 +27,7 @@ import pandas as pd
 from . import levels as L
 from . import policies as P
 from .io import COUNT_LEVELS, group_columns, read_counts, read_roster
-from .rules.cap import COUNT_NAMES, _base, cap_of, counts_from_codes, group_index, level_index, minimal_demotions
+from .rules.cap import COUNT_NAMES, KeyCoder, _base, cap_of, counts_from_codes, level_index, minimal_demotions
 
 GROUP_OUTPUT = ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated", "n_rated", "base",
                 "cap", "excess", "headroom", "compliant", "minimal_demotions", "ratio", "exception", "rule_id",
@@ -175,6 +175,9 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
     cap = np.where(has_fixed, fixed, cap)
     d = np.where(has_fixed, np.maximum(E - fixed, 0), d)
     out = keys.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object)
     out.insert(0, "scope", scope_label)
     for k in COUNT_NAMES:
         out[k] = pd.array(np.where(np.isnan(raw[k]), 0, raw[k]).astype(np.int64), dtype="Int64")
@@ -239,13 +242,16 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
     parts = []
     if kind == "roster":
         mask = _in_scope(frame, pol, notes)
-        sub = frame[mask]
-        codes = level_index(sub["level"])
+        codes = np.where(mask, level_index(frame["level"]), -1)
+        coder = KeyCoder(frame)
         key_columns: list[str] = []
-        for scope, keys in _roster_scopes(sub, pol, notes):
-            gi, key_frame = group_index(sub, keys)
+        for scope, keys in _roster_scopes(frame, pol, notes):
+            gi, key_frame = coder.group_index(keys)
+            covered = np.bincount(gi[mask], minlength=len(key_frame)) > 0
             counts = counts_from_codes(gi, len(key_frame), codes)
-            parts.append(_evaluate(key_frame, counts, pol, " × ".join(scope)))
+            keep = np.flatnonzero(covered)
+            parts.append(_evaluate(key_frame.iloc[keep].reset_index(drop=True),
+                                   {k: v[keep] for k, v in counts.items()}, pol, " × ".join(scope)))
             key_columns += [k for k in keys if k not in key_columns]
         if not mask.any():
             notes.append(f"no row is covered by {pol.name}")
@@ -299,37 +305,70 @@ def _sum_counts(frame: pd.DataFrame, keys: list[str], count_cols: list[str]) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def _worst_first_order(frame: pd.DataFrame, rank_by: str | None) -> tuple[np.ndarray, str]:
-    """Position of each row in a global worst-first order and a description of the order.
+def _worst_first(frame: pd.DataFrame, rows: np.ndarray, rank_by: str | None) -> tuple[np.ndarray, str]:
+    """Position (0 = worst) of each of ``rows`` in a worst-first order, and a description of the order.
 
-    Worst first: lowest ``rank_by`` value (missing values count as lowest), ties broken by
-    ``person_id`` in reverse order — so among equal scores the larger id is demoted first.
+    Worst first: lowest ``rank_by`` value (a missing value counts as lowest); ties broken by
+    ``person_id``, the larger id first — the same whatever the row order of the file.
     """
-    pid = frame["person_id"].astype(str).to_numpy() if "person_id" in frame.columns else np.arange(len(frame)).astype(str)
-    pid_rank = pd.Series(pid).rank(method="dense").to_numpy()  # ascending id
+    pid = (frame["person_id"].to_numpy()[rows] if "person_id" in frame.columns else rows).astype(str)
+    pid_order = np.argsort(pid, kind="stable")
+    pid_rank = np.empty(len(rows), dtype=np.int64)
+    pid_rank[pid_order] = np.arange(len(rows))
     if rank_by and rank_by in frame.columns and frame[rank_by].notna().any():
-        score = pd.to_numeric(frame[rank_by], errors="coerce").to_numpy(dtype=float)
+        score = pd.to_numeric(frame[rank_by], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[rows]
         score = np.where(np.isnan(score), -np.inf, score)
         order = np.lexsort((-pid_rank, score))
-        how = f"{rank_by} (lowest first; missing {rank_by} counts as lowest; ties: larger person_id first)"
+        how = f"{rank_by}, lowest first (missing {rank_by} counts as lowest; ties: larger person_id first)"
     else:
-        order = np.lexsort((-pid_rank,))
-        how = "person_id (no score to rank by; larger person_id first)"
-    pos = np.empty(len(frame), dtype=np.int64)
-    pos[order] = np.arange(len(frame))
+        order = np.argsort(-pid_rank, kind="stable")
+        how = "person_id, larger first (no score to rank by)"
+    pos = np.empty(len(rows), dtype=np.int64)
+    pos[order] = np.arange(len(rows))
     return pos, how
 
 
-def _within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """0-based position of each masked row within its group, ordered by ``key`` ascending."""
-    idx = np.flatnonzero(mask)
+def _within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """0-based position of each (masked) row within its group, ordered by ``key`` ascending; −1 elsewhere."""
+    idx = np.arange(len(gi)) if mask is None else np.flatnonzero(mask)
     order = idx[np.lexsort((key[idx], gi[idx]))]
     g = gi[order]
-    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1] if len(g) else np.array([], dtype=np.int64)
     run_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
     pos = np.full(len(gi), -1, dtype=np.int64)
     pos[order] = np.arange(len(order)) - run_start
     return pos
+
+
+def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray, nested: bool):
+    """Choose whom to demote among the eligible (excellent, covered) people. Pure array code.
+
+    ``group_of[s]`` is each eligible person's group in scope ``s`` (finest scope first), ``need[s]``
+    the minimal demotions per group, ``worst`` each person's worst-first position. Each scope's pass
+    tops its groups up to their need, lowest-ranked first; demotions never undo an earlier scope.
+    With nested scopes this is the least number possible; otherwise people whose groups in other
+    scopes still need demotions are preferred. Returns (demoted mask, scope index that demoted).
+    """
+    m = len(worst)
+    demoted = np.zeros(m, dtype=bool)
+    by_scope = np.full(m, -1, dtype=np.int64)
+    for s, (gs, ns) in enumerate(zip(group_of, need, strict=True)):
+        extra = np.maximum(ns - np.bincount(gs[demoted], minlength=len(ns)), 0)
+        if not extra.any():
+            continue
+        key = worst
+        if not nested:
+            pref = np.zeros(m, dtype=np.int64)
+            for t, (gt, nt) in enumerate(zip(group_of, need, strict=True)):
+                if t != s:
+                    pref += (nt - np.bincount(gt[demoted], minlength=len(nt)) > 0)[gt]
+            key = worst - pref * (m + 1)
+        cand = ~demoted & (extra[gs] > 0)
+        pos = _within_group_position(gs, key, cand)
+        pick = cand & (pos < extra[gs])
+        demoted |= pick
+        by_scope[pick] = s
+    return demoted, by_scope
 
 
 def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: str | None = "score",
@@ -347,70 +386,81 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
     if kind != "roster":
         raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
     notes: list[str] = []
-    frame = frame.copy()
     level = L.as_levels(frame["level"])
-    in_scope = _in_scope(frame, pol, notes)
     codes = level.cat.codes.to_numpy()
-    eligible = in_scope & (level == L.EXCELLENT).to_numpy()
-    worst_pos, how = _worst_first_order(frame, rank_by)
+    in_scope = _in_scope(frame, pol, notes)
+    eligible = np.flatnonzero(in_scope & (codes == L.ALL_LEVELS.index(L.EXCELLENT)))
+    worst, how = _worst_first(frame, eligible, rank_by)
     scopes = sorted(_roster_scopes(frame, pol, notes), key=lambda s: -len(s[0]))
-    sub_codes = np.where(in_scope, codes, -1)
+    coder = KeyCoder(frame)
+    covered_codes = np.where(in_scope, codes, -1)
     info = []
     for scope, keys in scopes:
-        gi, key_frame = group_index(frame, keys)
-        counts = counts_from_codes(gi, len(key_frame), sub_codes)
+        gi, key_frame = coder.group_index(keys)
+        counts = counts_from_codes(gi, len(key_frame), covered_codes)
         groups = _evaluate(key_frame, counts, pol, " × ".join(scope))
-        info.append((scope, gi, groups, groups["minimal_demotions"].to_numpy(dtype=np.int64)))
-    demoted = np.zeros(len(frame), dtype=bool)
-    by_scope = np.full(len(frame), -1, dtype=np.int64)
-    for s, (scope, gi, groups, need) in enumerate(info):
-        already = np.bincount(gi[demoted], minlength=len(need))
-        extra = np.maximum(need - already, 0)
-        if not extra.any():
-            continue
-        candidates = eligible & ~demoted
-        # prefer people whose groups in other scopes still need demotions (no effect when nested)
-        pref = np.zeros(len(frame), dtype=np.int64)
-        for t, (_, gj, _, need_t) in enumerate(info):
-            if t != s:
-                unmet = need_t - np.bincount(gj[demoted], minlength=len(need_t)) > 0
-                pref += unmet[gj]
-        key = -pref * (len(frame) + 1) + worst_pos
-        pos = _within_group_position(gi, key, candidates)
-        pick = candidates & (pos >= 0) & (pos < extra[gi])
-        demoted |= pick
-        by_scope[pick] = s
-    lower_bound = max((int(i[3].sum()) for i in info), default=0)
+        info.append((scope, keys, gi[eligible], groups))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
-    frame["level_final"] = level.where(~demoted, L.GOOD)
-    frame["demoted"] = demoted
-    frame["reason"] = _reasons(frame, info, demoted, by_scope, eligible, worst_pos, pol, how)
-    frame.attrs["enforcement"] = {
+    need = [i[3]["minimal_demotions"].to_numpy(dtype=np.int64) for i in info]
+    demoted_e, by_scope = select_demotions([i[2] for i in info], need, worst, nested)
+    out = frame.copy()
+    demoted = np.zeros(len(frame), dtype=bool)
+    demoted[eligible[demoted_e]] = True
+    out["level_final"] = level.where(~demoted, L.GOOD)
+    out["demoted"] = demoted
+    reason = np.full(len(frame), "", dtype=object)
+    for s, (scope, keys, ge, groups) in enumerate(info):
+        rows = np.flatnonzero(by_scope == s)
+        if len(rows):
+            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how)
+    out["reason"] = reason
+    lower_bound = _lower_bound([i[2] for i in info], need, nested)
+    out.attrs["enforcement"] = {
         "policy": pol.name, "demotions": int(demoted.sum()), "lower_bound": lower_bound,
-        "optimal": bool(demoted.sum() == lower_bound) or nested, "nested_scopes": nested,
+        "optimal": bool(nested or demoted.sum() == lower_bound), "nested_scopes": nested,
         "rank_by": how, "notes": notes,
     }
-    return frame
+    return out
 
 
-def _reasons(frame, info, demoted, by_scope, eligible, worst_pos, pol: P.Policy, how: str) -> pd.Series:
-    reason = np.full(len(frame), "", dtype=object)
-    for s, (scope, gi, groups, need) in enumerate(info):
-        rows = np.flatnonzero(by_scope == s)
-        if not len(rows):
-            continue
-        # rank among the group's excellent, 1 = best
-        pos_worst = _within_group_position(gi, worst_pos, eligible)
-        n_exc = groups["n_excellent"].to_numpy(dtype=np.int64)
-        rank = n_exc[gi[rows]] - pos_worst[rows]
-        key_cols = [c for c in groups.columns if c in frame.columns and c not in ("level",)]
-        key_cols = [c for c in key_cols if c in set(scope) | {"year"}]
-        labels = groups[key_cols].astype(str).agg(", ".join, axis=1) if key_cols else pd.Series([""] * len(groups))
-        text = (f"{pol.rule_id} ({pol.reference}): " + labels + " has "
-                + groups["n_excellent"].astype(str) + " excellent and " + groups["n_good"].astype(str)
-                + f" good; cap {pol.base} × " + groups["ratio"].astype(str) + f" ({pol.rounding}) = "
-                + groups["cap"].astype(str) + "; " + groups["minimal_demotions"].astype(str)
-                + " must become GOOD; ranked ").to_numpy(dtype=object)
-        reason[rows] = (pd.Series(text[gi[rows]]) + pd.Series(rank).astype(str) + " of "
-                        + pd.Series(n_exc[gi[rows]]).astype(str) + f" by {how}").to_numpy(dtype=object)
-    return pd.Series(reason, index=frame.index, dtype=object)
+def _lower_bound(group_of: list[np.ndarray], need: list[np.ndarray], nested: bool) -> int:
+    """A lower bound on the demotions any enforcement needs; exact for nested scopes.
+
+    Nested (finest first): a coarser group needs at least its own minimum and at least what its
+    finer groups need together. Otherwise: the largest per-scope total.
+    """
+    if not need:
+        return 0
+    if not nested:
+        return max(int(n.sum()) for n in need)
+    bound = need[0].astype(np.int64)
+    for s in range(1, len(need)):
+        parent = np.zeros(len(bound), dtype=np.int64)
+        parent[group_of[s - 1]] = group_of[s]  # groups with any need have eligible people
+        bound = np.maximum(need[s], np.bincount(parent, weights=bound, minlength=len(need[s])).astype(np.int64))
+    return int(bound.sum())
+
+
+def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.ndarray, worst: np.ndarray,
+             pol: P.Policy, how: str) -> np.ndarray:
+    """Plain-language reason per demoted person: rule, group, counts, cap, rank."""
+    pos_from_worst = _within_group_position(ge, worst)
+    n_exc = groups["n_excellent"].to_numpy(dtype=np.int64)
+    rank = n_exc[ge[rows]] - pos_from_worst[rows]
+    used = np.unique(ge[rows])
+    g = groups.iloc[used]
+    labels = [f"{keys[0]}={v}" for v in g[keys[0]].astype(str).tolist()]
+    for k in keys[1:]:
+        labels = [f"{lab}, {k}={v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
+    head = f"{pol.rule_id} ({pol.reference}): "
+    texts = [f"{head}{lab}: {e} excellent, {gd} good; cap = {pol.base} × {r} ({pol.rounding}) = {c}; "
+             f"{d} must become GOOD; ranked "
+             for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
+                                             g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
+                                             strict=True)]
+    lookup = np.full(len(groups), None, dtype=object)
+    lookup[used] = texts
+    tail = f" by {how}"
+    return np.array([f"{t}{r} of {n}{tail}" for t, r, n in
+                     zip(lookup[ge[rows]].tolist(), rank.tolist(), n_exc[ge[rows]].tolist(), strict=True)],
+                    dtype=object)

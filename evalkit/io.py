@@ -103,6 +103,8 @@ COUNT_COLUMNS = _cols(
 #: Columns of a counts table kept as information, never as a group key.
 COUNT_INFO_PREFIXES = ("pct_", "source", "note", "ghi chu", "nguon")
 
+#: Roster columns stored as pandas categoricals (group keys).
+CATEGORY_COLUMNS = ("unit_id", "task_group", "title_group", "unit_level", "population", "position")
 #: The Vietnamese header shown in messages and templates for each canonical column.
 DISPLAY = {"person_id": "Mã CB", "year": "Năm", "unit_id": "Đơn vị", "level": "Xếp loại", "score": "Điểm",
            "n_excellent": "Số HTXSNV", "n_good": "Số HTTNV", "payroll_start": "Biên chế đầu năm",
@@ -460,6 +462,9 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
                 bad_row[np.flatnonzero(frame["source_row"].to_numpy() == r)] = True
     if "score" in frame.columns:
         _warn_band_contradictions(frame, headers, problems)
+    for col in CATEGORY_COLUMNS:  # group keys: integer codes make every grouping fast
+        if col in frame.columns:
+            frame[col] = frame[col].astype("category")
     order = ["source_row"] + [c for c in ROSTER_COLUMNS if c in frame.columns]
     frame = frame[order + [c for c in frame.columns if c not in order]]
     return _result(frame, bad_row, problems, errors, with_problems)

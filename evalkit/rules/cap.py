@@ -127,14 +127,49 @@ def counts_from_codes(group_index: np.ndarray, n_groups: int, level_codes: np.nd
     }
 
 
+class KeyCoder:
+    """Integer codes of a frame's key columns, factorised once per column and reused across scopes."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._codes: dict[str, tuple[np.ndarray, int]] = {}
+
+    def codes(self, col: str) -> tuple[np.ndarray, int]:
+        if col not in self._codes:
+            values = self.frame[col]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                codes = values.cat.codes.to_numpy().astype(np.int64)
+                n = len(values.cat.categories)
+                codes = np.where(codes < 0, n, codes)  # missing keys form a group of their own
+                self._codes[col] = (codes, n + 1)
+            else:
+                codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=False)
+                self._codes[col] = (codes.astype(np.int64), len(uniques))
+        return self._codes[col]
+
+    def group_index(self, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+        """Dense group number per row (in order of first appearance) and the key values of each group."""
+        n = len(self.frame)
+        if not keys:
+            return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0])
+        comb, size = self.codes(keys[0])
+        for k in keys[1:]:
+            c, m = self.codes(k)
+            if size * m < 2**62:
+                comb = comb * m + c
+                size = size * m
+            else:  # keep the numbers small: re-number the pairs seen
+                comb, uniq = pd.factorize(comb, sort=False)
+                comb = comb.astype(np.int64) * m + c
+                size = len(uniq) * m
+        gi, uniq = pd.factorize(comb, sort=False)
+        gi = gi.astype(np.int64)
+        # first occurrences: group numbers appear in increasing order, so the running max steps there
+        first = np.flatnonzero(np.diff(np.r_[-1, np.maximum.accumulate(gi)]) > 0) if n else np.array([], dtype=np.int64)
+        key_frame = self.frame[keys].iloc[first].reset_index(drop=True)
+        return gi, key_frame
+
+
 def group_index(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Dense group number per row and the key values of each group (in order of first appearance)."""
-    if not keys:
-        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
-    if len(keys) == 1:
-        codes, uniques = pd.factorize(frame[keys[0]], sort=False, use_na_sentinel=False)
-        return codes.astype(np.int64), pd.DataFrame({keys[0]: uniques})
-    gi = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy().astype(np.int64)
-    first = np.unique(gi, return_index=True)[1]
-    key_frame = frame[keys].iloc[first].reset_index(drop=True)
-    return gi, key_frame
+    return KeyCoder(frame).group_index(keys)

@@ -12,7 +12,7 @@ The score model, per person *i* in unit *j*::
 ``μ`` and ``k`` are solved so that the pre-cap shares hit the targets in expectation.
 
 >>> prov = generate_province(ProvinceSpec(n_staff=2000), seed=1)
->>> len(prov.staff), prov.staff["level"].isin(["EXCELLENT", "GOOD"]).mean() > 0.8
+>>> len(prov.staff), bool(prov.staff["level"].isin(["EXCELLENT", "GOOD"]).mean() > 0.8)
 (2000, True)
 """
 
