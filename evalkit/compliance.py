@@ -151,6 +151,30 @@ def _exception_ratios(keys: pd.DataFrame, policy: P.Policy, num: np.ndarray, den
     return num, den, fixed, label
 
 
+def group_requirements(counts: dict[str, np.ndarray], policy: P.Policy, keys: pd.DataFrame | None = None):
+    """Base, cap and minimal demotions per group from integer counts; exceptions matched on ``keys``.
+
+    The array core of :func:`check_cap` and :func:`enforce_cap`, also used by the simulator.
+    Returns ``(base, cap, demotions, num, den, has_fixed_count, exception_label)``.
+    """
+    ratio = policy.require_ratio()
+    E, G, C, N, R = (np.asarray(counts[k], dtype=np.int64) for k in COUNT_NAMES)
+    n = len(E)
+    num = np.full(n, ratio.numerator, dtype=np.int64)
+    den = np.full(n, ratio.denominator, dtype=np.int64)
+    if keys is not None and policy.exceptions:
+        num, den, fixed, exc_label = _exception_ratios(keys, policy, num, den)
+    else:
+        fixed, exc_label = np.full(n, -1, dtype=np.int64), np.full(n, None, dtype=object)
+    base = _base(E, G, C, N, R, policy.base)
+    cap = cap_of(base, num, den, policy.rounding, policy.min_one, E + G + C + N)
+    d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
+    has_fixed = fixed >= 0
+    cap = np.where(has_fixed, fixed, cap)
+    d = np.where(has_fixed, np.maximum(E - fixed, 0), d)
+    return base, cap, d, num, den, has_fixed, exc_label
+
+
 def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy, scope_label: str) -> pd.DataFrame:
     """The cap columns for groups with the given counts (arrays may be float with NaN = unknown)."""
     ratio = policy.require_ratio()
@@ -165,15 +189,7 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
         known &= ~np.isnan(raw[k])
     ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
     E, G, C, N, R = (ints[k] for k in COUNT_NAMES)
-    num = np.full(n, ratio.numerator, dtype=np.int64)
-    den = np.full(n, ratio.denominator, dtype=np.int64)
-    num, den, fixed, exc_label = _exception_ratios(keys, policy, num, den)
-    base = _base(E, G, C, N, R, policy.base)
-    cap = cap_of(base, num, den, policy.rounding, policy.min_one, E + G + C + N)
-    d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
-    has_fixed = fixed >= 0
-    cap = np.where(has_fixed, fixed, cap)
-    d = np.where(has_fixed, np.maximum(E - fixed, 0), d)
+    base, cap, d, num, den, has_fixed, exc_label = group_requirements(ints, policy, keys)
     out = keys.copy()
     for c in out.columns:
         if isinstance(out[c].dtype, pd.CategoricalDtype):
@@ -331,7 +347,12 @@ def _worst_first(frame: pd.DataFrame, rows: np.ndarray, rank_by: str | None) -> 
 def _within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """0-based position of each (masked) row within its group, ordered by ``key`` ascending; −1 elsewhere."""
     idx = np.arange(len(gi)) if mask is None else np.flatnonzero(mask)
-    order = idx[np.lexsort((key[idx], gi[idx]))]
+    k, g = key[idx], gi[idx]
+    span = int(k.max()) - int(k.min()) + 1 if len(k) else 1
+    if k.dtype.kind in "iu" and len(g) and int(g.max()) < (2**62) // span:
+        order = idx[np.argsort(g * span + (k - k.min()), kind="stable")]  # one integer key: faster than lexsort
+    else:
+        order = idx[np.lexsort((k, g))]
     g = gi[order]
     starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1] if len(g) else np.array([], dtype=np.int64)
     run_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
@@ -369,6 +390,28 @@ def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: 
         demoted |= pick
         by_scope[pick] = s
     return demoted, by_scope
+
+
+def enforce_arrays(level_codes: np.ndarray, scope_groups: list[tuple[np.ndarray, int]], covered: np.ndarray,
+                   worst_key: np.ndarray, policy: P.Policy, nested: bool = True) -> np.ndarray:
+    """Array core of enforcement: which rows to demote. Used by :func:`enforce_cap` and the simulator.
+
+    ``level_codes``: positions in :data:`~evalkit.levels.ALL_LEVELS`; ``scope_groups``: per scope (finest
+    first) the group number of every row and the number of groups; ``covered``: rows the policy
+    applies to; ``worst_key``: any key whose ascending order is worst first; ``nested``: whether
+    each scope's groups lie inside the next one's (then the result is minimal).
+    """
+    codes = np.where(covered, level_codes, -1)
+    eligible = np.flatnonzero(codes == L.ALL_LEVELS.index(L.EXCELLENT))
+    group_of, need = [], []
+    for gi, n_groups in scope_groups:
+        counts = counts_from_codes(gi, n_groups, codes)
+        need.append(group_requirements(counts, policy)[2])
+        group_of.append(gi[eligible])
+    demoted_e, _ = select_demotions(group_of, need, worst_key[eligible], nested)
+    demoted = np.zeros(len(level_codes), dtype=bool)
+    demoted[eligible[demoted_e]] = True
+    return demoted
 
 
 def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: str | None = "score",

@@ -55,6 +55,19 @@ def band_levels(scores, date="2026-12-31") -> np.ndarray:
     return out
 
 
+def band_codes(scores, date="2026-12-31") -> np.ndarray:
+    """Band levels as positions in :data:`evalkit.levels.ALL_LEVELS` (fast path for simulation).
+
+    >>> band_codes([95, 89.75, 50, 10]).tolist()
+    [0, 1, 2, 4]
+    """
+    t = thresholds(date)
+    edges = np.array([float(t[L.COMPLETED]), float(t[L.GOOD]), float(t[L.EXCELLENT])])
+    k = np.searchsorted(edges, np.asarray(scores, dtype=float), side="right")
+    lookup = np.array([L.ALL_LEVELS.index(c) for c in (L.NOT_COMPLETED, L.COMPLETED, L.GOOD, L.EXCELLENT)])
+    return lookup[k]
+
+
 def _flag(values, n: int) -> np.ndarray:
     if values is None:
         return np.zeros(n, dtype=bool)
