@@ -318,7 +318,8 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = "decree-29-2023
         n_c = (block == 1).sum(axis=1)
         n_nc = (block == 2).sum(axis=1)
         meets = complete & (n_c >= need_c) & (n_nc >= need_nc)
-        seen = levels_wide.iloc[:, j - window + 1: j + 1].astype(str).agg(" → ".join, axis=1).to_numpy()
+        block_levels = levels_wide.iloc[:, j - window + 1: j + 1].astype(object)
+        seen = block_levels.where(block_levels.notna(), "(no rating)").astype(str).agg(" → ".join, axis=1).to_numpy()
         out.append(pd.DataFrame({"person_id": wide.index, "year": wide.columns[j], "meets": meets,
                                  "complete_window": complete, "levels": seen}))
     res = pd.concat(out, ignore_index=True)
