@@ -152,7 +152,7 @@ def chi_square(table) -> dict:
 
     >>> r = chi_square([[10, 20], [20, 10]])
     >>> round(r["chi2"], 4), r["dof"]
-    (5.4, 1)
+    (6.6667, 1)
     """
     t = np.asarray(table, dtype=float)
     chi2, p, dof, expected = sps.chi2_contingency(t, correction=False)
