@@ -3,16 +3,12 @@ so users can restyle them. Labels may carry Vietnamese diacritics (DejaVu Sans r
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg", force=False)
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from . import levels as L  # noqa: E402
+from . import levels as L
 
 LEVEL_COLOURS = {L.EXCELLENT: "#1b7837", L.GOOD: "#7fbf7b", L.COMPLETED: "#f1b6da", L.NOT_COMPLETED: "#c51b7d"}
 
