@@ -94,3 +94,15 @@ def test_summary_has_intervals_and_grid_runs():
     assert (caps["mean"] < row["mean"]).all()
     # pre-cap shares are calibrated near the MOHA 2018 figure
     assert 0.22 < s[(s["policy"] == "no cap") & (s["metric"] == "share_excellent_before")]["mean"].iloc[0] < 0.34
+
+
+def test_strategic_units_top_code_and_gain():
+    pol = P.get("decree-335-2025", applies_to=())
+    r = simulate_roster(SMALL, pol, seed=8, behaviour="strategic")
+    after = r.drop(columns=["level"]).rename(columns={"level_final": "level"})
+    assert ek.check_cap(after, pol).compliant
+    res = compare(SMALL, {"d335": pol, "no cap": None}, replicates=8, seed=8, behaviour="strategic")
+    s = res.summary().set_index(["policy", "metric"])["mean"]
+    assert s[("d335", "strategic_gain")] > 0  # filling the cap exactly beats being demoted by score
+    honest = compare(SMALL, {"d335": pol}, replicates=4, seed=8, behaviour="honest").results
+    assert honest["strategic_gain"].isna().all()  # no strategic units

@@ -38,8 +38,9 @@ _EXC, _GOOD, _COMP, _NC, _NR = (_LEVEL_ORDER[c] for c in (L.EXCELLENT, L.GOOD, L
 @dataclass(frozen=True)
 class Behaviour:
     """How raters behave. ``honest``: no leniency between units; ``lenient``: unit leniency as in
-    the spec; ``strategic``: lenient, and a share of units move COMPLETED up to GOOD to enlarge the
-    base of a ``good``-based cap (the rule's own incentive)."""
+    the spec; ``strategic``: lenient, and a share of units (``strategic_share``) respond to the cap:
+    they move COMPLETED up to GOOD to enlarge the base of a ``good``-based cap (the rule's own
+    incentive) and top-code to the cap (propose exactly as many excellent as it allows)."""
 
     name: str = "lenient"
     strategic_share: float = 0.3
@@ -123,14 +124,24 @@ def _draw(task: _Task) -> dict[str, np.ndarray]:
     return draws
 
 
-def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray, np.ndarray]:
-    """Final level codes (R, n) and the covered mask (n,) under one policy, via the shared core."""
+def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Final level codes (R, n), the covered mask (n,) and the reported pre-cap codes under one policy.
+
+    Strategic units top-code to the cap: they propose every GOOD-or-better person as excellent and
+    keep the best-scored as many as the cap allows — exactly what minimal enforcement of that
+    proposal leaves — so they report the final set themselves and are never demoted.
+    """
     st = task.struct
     R, n = draws["codes"].shape
     covered = _covered(st, pol, task.applies_to_all)
-    flat = draws["codes"].ravel()
+    codes = draws["codes"]
     if pol is None:
-        return draws["codes"], covered
+        return codes, covered, codes
+    gaming = None
+    if task.behaviour.name == "strategic":
+        gaming = np.broadcast_to(st.strategic_unit[st.unit_idx] & covered, (R, n))
+        codes = np.where(gaming & (codes == _GOOD), _EXC, codes)
+    flat = codes.ravel()
     scopes = sorted(pol.scopes, key=len, reverse=True)
     nested = all(set(scopes[j]) <= set(scopes[i]) for i in range(len(scopes)) for j in range(i + 1, len(scopes)))
     groups = []
@@ -138,7 +149,9 @@ def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray
         gi, ng = _scope_codes(st, scope)
         groups.append(((gi[None, :] + (np.arange(R) * ng)[:, None]).ravel(), ng * R))
     demoted = enforce_arrays(flat, groups, np.tile(covered, R), draws["worst"], pol, nested)
-    return np.where(demoted, _GOOD, flat).reshape(R, n), covered
+    final = np.where(demoted, _GOOD, flat).reshape(R, n)
+    reported = draws["codes"] if gaming is None else np.where(gaming, final, draws["codes"])
+    return final, covered, reported
 
 
 def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -153,8 +166,8 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, size_rows = [], []
     theta_rank_cache: dict[bytes, np.ndarray] = {}
     for name, pol in task.policies:
-        final, covered = _enforce(task, draws, pol)
-        dem = final != codes
+        final, covered, reported = _enforce(task, draws, pol)
+        dem = final != reported
         c = covered
         fin = final[:, c]
         exc = fin == _EXC
@@ -176,7 +189,7 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
             share_other = exc[:, ~gaming_c].mean(axis=1) if (~gaming_c).any() else np.full(R, np.nan)
         rows.append(pd.DataFrame({
             "replicate": task.first_replicate + np.arange(R), "policy": name, "covered": int(n_c),
-            "share_excellent_before": (codes[:, c] == _EXC).mean(axis=1), "share_excellent": n_exc / n_c,
+            "share_excellent_before": (reported[:, c] == _EXC).mean(axis=1), "share_excellent": n_exc / n_c,
             "demotions": dem[:, c].sum(axis=1), "spearman": rho, "precision_top20": precision,
             "recall_top20": recall, "strong_unit_penalty": rec_other - rec_strong,
             "strategic_gain": share_gaming - share_other,
@@ -305,14 +318,14 @@ def simulate_roster(population_spec: ProvinceSpec | Province | None = None, poli
     child = np.random.SeedSequence([seed, 2]).spawn(n_chunks)[replicate // chunk]
     task = _Task(struct, [], beh, child, (replicate // chunk) * chunk, chunk, applies_to_all)
     draws = _draw(task)
-    final, covered = _enforce(task, draws, pol)
+    final, covered, reported = _enforce(task, draws, pol)
     r = replicate % chunk
     out = province.staff.drop(columns=["level", "score", "score_general", "score_task", "true_performance"]).copy()
     cats = np.array(L.ALL_LEVELS, dtype=object)
     out["score"] = draws["score"][r]
     out["true_performance"] = draws["theta"][r]
     out["covered"] = covered
-    out["level"] = pd.Categorical(cats[draws["codes"][r]], dtype=L.LEVEL_DTYPE)
+    out["level"] = pd.Categorical(cats[reported[r]], dtype=L.LEVEL_DTYPE)
     out["level_final"] = pd.Categorical(cats[final[r]], dtype=L.LEVEL_DTYPE)
     return out
 
