@@ -165,7 +165,7 @@ def group_requirements(counts: dict[str, np.ndarray], policy: P.Policy, keys: pd
     if keys is not None and policy.exceptions:
         num, den, fixed, exc_label = _exception_ratios(keys, policy, num, den)
     else:
-        fixed, exc_label = np.full(n, -1, dtype=np.int64), np.full(n, None, dtype=object)
+        fixed, exc_label = np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object)  # all None
     base = _base(E, G, C, N, R, policy.base)
     cap = cap_of(base, num, den, policy.rounding, policy.min_one, E + G + C + N)
     d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
@@ -173,6 +173,11 @@ def group_requirements(counts: dict[str, np.ndarray], policy: P.Policy, keys: pd
     cap = np.where(has_fixed, fixed, cap)
     d = np.where(has_fixed, np.maximum(E - fixed, 0), d)
     return base, cap, d, num, den, has_fixed, exc_label
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    """A column holding one text value n times, stored as a categorical (no n string objects)."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy, scope_label: str) -> pd.DataFrame:
@@ -190,36 +195,44 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
     ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
     E, G, C, N, R = (ints[k] for k in COUNT_NAMES)
     base, cap, d, num, den, has_fixed, exc_label = group_requirements(ints, policy, keys)
-    out = keys.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(object)
-    out.insert(0, "scope", scope_label)
-    for k in COUNT_NAMES:
-        out[k] = pd.array(np.where(np.isnan(raw[k]), 0, raw[k]).astype(np.int64), dtype="Int64")
-        out.loc[np.isnan(raw[k]), k] = pd.NA
-    out["n_rated"] = out["n_excellent"] + out["n_good"] + out["n_completed"] + out["n_not_completed"]
+    all_known = bool(known.all())
 
-    def masked(values, dtype="Int64"):
+    def column(values, dtype="Int64", mask=None):
+        """Plain numpy when every count is known (fast); nullable with <NA> where unknown."""
+        mask = ~known if mask is None else mask
+        if not mask.any() and all_known:
+            return values
         arr = pd.array(values, dtype=dtype)
-        arr[~known] = pd.NA
+        arr[mask] = pd.NA
         return arr
 
-    out["base"] = masked(base)
-    out["cap"] = masked(cap)
-    out["excess"] = masked(np.maximum(E - cap, 0))
-    out["headroom"] = masked(np.maximum(cap - E, 0))
-    out["compliant"] = masked(E <= cap, "boolean")
-    out["minimal_demotions"] = masked(d)
-    ratio_text = np.full(n, str(ratio), dtype=object)
+    cols: dict[str, object] = {"scope": _constant(scope_label, n)}
+    for c in keys.columns:
+        v = keys[c]
+        cols[c] = v.astype(object).to_numpy() if isinstance(v.dtype, pd.CategoricalDtype) else v.to_numpy()
+    for k in COUNT_NAMES:
+        cols[k] = column(ints[k], mask=np.isnan(raw[k]))
+    rated_unknown = np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"]) | np.isnan(raw["n_completed"]) \
+        | np.isnan(raw["n_not_completed"])
+    cols["n_rated"] = column(E + G + C + N, mask=rated_unknown)
+    cols["base"] = column(base)
+    cols["cap"] = column(cap)
+    cols["excess"] = column(np.maximum(E - cap, 0))
+    cols["headroom"] = column(np.maximum(cap - E, 0))
+    cols["compliant"] = column(E <= cap, "boolean")
+    cols["minimal_demotions"] = column(d)
     changed = np.flatnonzero((num != ratio.numerator) | (den != ratio.denominator))
-    ratio_text[changed] = [str(Fraction(int(a), int(b))) for a, b in zip(num[changed], den[changed], strict=True)]
-    ratio_text[has_fixed] = None
-    out["ratio"] = ratio_text
-    out["exception"] = exc_label
-    out["rule_id"] = policy.rule_id
-    out["reference"] = str(policy.reference) if policy.reference else ""
-    return out
+    if len(changed) or has_fixed.any():
+        ratio_text = np.full(n, str(ratio), dtype=object)
+        ratio_text[changed] = [str(Fraction(int(a), int(b))) for a, b in zip(num[changed], den[changed], strict=True)]
+        ratio_text[has_fixed] = None
+    else:
+        ratio_text = _constant(str(ratio), n)
+    cols["ratio"] = ratio_text
+    cols["exception"] = exc_label
+    cols["rule_id"] = _constant(policy.rule_id, n)
+    cols["reference"] = _constant(str(policy.reference) if policy.reference else "", n)
+    return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
 
 def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[str]):

@@ -148,7 +148,7 @@ class KeyCoder:
         return self._codes[col]
 
     def group_index(self, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-        """Dense group number per row (in order of first appearance) and the key values of each group."""
+        """Dense group number per row and the key values of each group."""
         n = len(self.frame)
         if not keys:
             return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0])
@@ -162,14 +162,22 @@ class KeyCoder:
                 comb, uniq = pd.factorize(comb, sort=False)
                 comb = comb.astype(np.int64) * m + c
                 size = len(uniq) * m
-        gi, uniq = pd.factorize(comb, sort=False)
-        gi = gi.astype(np.int64)
-        # first occurrences: group numbers appear in increasing order, so the running max steps there
-        first = np.flatnonzero(np.diff(np.r_[-1, np.maximum.accumulate(gi)]) > 0) if n else np.array([], dtype=np.int64)
-        key_frame = self.frame[keys].iloc[first].reset_index(drop=True)
+        if size <= 4 * n + 1024:  # a dense table of the combined codes: no hashing
+            present = np.zeros(size, dtype=bool)
+            present[comb] = True
+            dense = np.cumsum(present) - 1
+            gi = dense[comb]
+            n_groups = int(present.sum())
+        else:
+            gi, uniq = pd.factorize(comb, sort=False)
+            gi = gi.astype(np.int64)
+            n_groups = len(uniq)
+        rep = np.empty(n_groups, dtype=np.int64)  # one row of each group, to read its key values
+        rep[gi] = np.arange(n)
+        key_frame = self.frame[keys].iloc[rep].reset_index(drop=True)
         return gi, key_frame
 
 
 def group_index(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Dense group number per row and the key values of each group (in order of first appearance)."""
+    """Dense group number per row and the key values of each group."""
     return KeyCoder(frame).group_index(keys)

@@ -37,6 +37,29 @@ class PayrollTarget:
         return self.base_payroll * (1 - Fraction(self.cut))
 
 
+def targets_in_force(base_payroll: int, population: str = "cadres_civil_servants") -> list[PayrollTarget]:
+    """Payroll-cut targets from the parameter tree, for a payroll counted in the base year.
+
+    ``population``: ``cadres_civil_servants`` or ``public_employees`` (Conclusion 40-KL/TW);
+    Resolution 39-NQ/TW's 10% by 2021 against 2015 applies to both.
+
+    >>> [(t.label, t.target_year, t.cut) for t in targets_in_force(1000)]
+    [('Resolution 39-NQ/TW: −10% by 2021 vs 2015', 2021, Fraction(1, 10)), ('Conclusion 40-KL/TW: −5% by 2026 vs 2021', 2026, Fraction(1, 20))]
+    """
+    from ..parameters import load
+
+    tree = load()
+    r39 = (tree.get("resolution_39_2015.recruitment.payroll_cut_target", "2015-04-17"),
+           tree.get("resolution_39_2015.recruitment.payroll_cut_target_year", "2015-04-17"),
+           tree.get("resolution_39_2015.recruitment.payroll_cut_base_year", "2015-04-17"))
+    key = {"cadres_civil_servants": "cut_cadres_civil_servants", "public_employees": "cut_public_employees"}[population]
+    c40 = (tree.get(f"conclusion_40_2022.payroll_cut.{key}", "2022-07-18"),
+           tree.get("conclusion_40_2022.payroll_cut.target_year", "2022-07-18"),
+           tree.get("conclusion_40_2022.payroll_cut.base_year", "2022-07-18"))
+    return [PayrollTarget(f"Resolution 39-NQ/TW: −{float(r39[0]):.0%} by {r39[1]} vs {r39[2]}", base_payroll, r39[1], r39[0]),
+            PayrollTarget(f"Conclusion 40-KL/TW: −{float(c40[0]):.0%} by {c40[1]} vs {c40[2]}", base_payroll, c40[1], c40[0])]
+
+
 @dataclass
 class Projection:
     paths: pd.DataFrame  # one row per replicate and year
