@@ -106,3 +106,16 @@ def test_strategic_units_top_code_and_gain():
     assert s[("d335", "strategic_gain")] > 0  # filling the cap exactly beats being demoted by score
     honest = compare(SMALL, {"d335": pol}, replicates=4, seed=8, behaviour="honest").results
     assert honest["strategic_gain"].isna().all()  # no strategic units
+
+
+def test_fast_spearman_matches_scipy():
+    from scipy.stats import spearmanr
+
+    from evalkit.simulate.experiment import _ranks, _spearman_levels
+
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=(4, 300))
+    levels = rng.integers(0, 5, (4, 300))
+    fast = _spearman_levels(_ranks(theta), levels)
+    slow = [spearmanr(theta[i], -levels[i])[0] for i in range(4)]
+    assert np.allclose(fast, slow)

@@ -114,9 +114,9 @@ def level_index(levels: pd.Series) -> np.ndarray:
 
 def counts_from_codes(group_index: np.ndarray, n_groups: int, level_codes: np.ndarray) -> dict[str, np.ndarray]:
     """Counts per group and level with one ``bincount`` (COMPLETED_LIMITED counts as completed)."""
-    k = len(L.ALL_LEVELS)
-    valid = level_codes >= 0
-    flat = np.bincount(group_index[valid] * k + level_codes[valid], minlength=n_groups * k).reshape(n_groups, k)
+    k = len(L.ALL_LEVELS) + 1  # one spare slot per group for missing codes (−1), dropped below
+    codes = np.where(level_codes >= 0, level_codes, k - 1)
+    flat = np.bincount(group_index * k + codes, minlength=n_groups * k).reshape(n_groups, k)
     i = _LEVEL_INDEX
     return {
         "n_excellent": flat[:, i[L.EXCELLENT]],

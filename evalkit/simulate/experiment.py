@@ -61,6 +61,7 @@ class _Structure:
     rated: np.ndarray  # worked 6+ months (fixed across replicates)
     size_band: np.ndarray  # per person: band of the unit's size
     strategic_unit: np.ndarray  # per unit
+    scope_cache: dict = field(default_factory=dict)
 
 
 def _structure(province: Province, behaviour: Behaviour, seed: int) -> _Structure:
@@ -87,9 +88,11 @@ def _covered(struct: _Structure, policy: P.Policy | None, applies_to_all: bool) 
 
 
 def _scope_codes(struct: _Structure, scope: tuple[str, ...]) -> tuple[np.ndarray, int]:
-    frame = pd.DataFrame({c: struct.columns[c] for c in scope})
-    gi = frame.groupby(list(scope), sort=False).ngroup().to_numpy().astype(np.int64)
-    return gi, int(gi.max()) + 1 if len(gi) else 0
+    if scope not in struct.scope_cache:
+        frame = pd.DataFrame({c: struct.columns[c] for c in scope})
+        gi = frame.groupby(list(scope), sort=False).ngroup().to_numpy().astype(np.int64)
+        struct.scope_cache[scope] = (gi, int(gi.max()) + 1 if len(gi) else 0)
+    return struct.scope_cache[scope]
 
 
 @dataclass
@@ -168,11 +171,11 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
     for name, pol in task.policies:
         final, covered, reported = _enforce(task, draws, pol)
         dem = final != reported
-        c = covered
+        c = slice(None) if covered.all() else covered  # a view, not a copy, when everyone is covered
         fin = final[:, c]
         exc = fin == _EXC
-        n_c = c.sum()
-        key = c.tobytes()
+        n_c = int(covered.sum())
+        key = covered.tobytes()
         if key not in theta_rank_cache:
             theta_rank_cache[key] = _ranks(theta[:, c])
         rho = _spearman_levels(theta_rank_cache[key], fin)
@@ -188,7 +191,7 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
             share_gaming = exc[:, gaming_c].mean(axis=1) if gaming_c.any() else np.full(R, np.nan)
             share_other = exc[:, ~gaming_c].mean(axis=1) if (~gaming_c).any() else np.full(R, np.nan)
         rows.append(pd.DataFrame({
-            "replicate": task.first_replicate + np.arange(R), "policy": name, "covered": int(n_c),
+            "replicate": task.first_replicate + np.arange(R), "policy": name, "covered": n_c,
             "share_excellent_before": (reported[:, c] == _EXC).mean(axis=1), "share_excellent": n_exc / n_c,
             "demotions": dem[:, c].sum(axis=1), "spearman": rho, "precision_top20": precision,
             "recall_top20": recall, "strong_unit_penalty": rec_other - rec_strong,
@@ -216,18 +219,22 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 
 def _spearman_levels(theta_rank: np.ndarray, level_codes: np.ndarray) -> np.ndarray:
-    """Spearman correlation per row between latent ranks and levels (better level = higher), mid-ranks for ties."""
+    """Spearman correlation per row between latent ranks and levels (better level = higher), mid-ranks
+    for tied levels. Uses per-level sums, so the cost is one weighted ``bincount``."""
     R, n = level_codes.shape
     k = len(L.ALL_LEVELS)
     value = (k - 1) - level_codes  # EXCELLENT highest
-    counts = np.bincount((np.arange(R)[:, None] * k + value).ravel(), minlength=R * k).reshape(R, k)
-    start = np.cumsum(counts, axis=1) - counts
-    mid = start + (counts - 1) / 2.0
-    lr = np.take_along_axis(mid, value, axis=1)
-    a = theta_rank - theta_rank.mean(axis=1, keepdims=True)
-    b = lr - lr.mean(axis=1, keepdims=True)
+    idx = (np.arange(R)[:, None] * k + value).ravel()
+    counts = np.bincount(idx, minlength=R * k).reshape(R, k)
+    centred = theta_rank - (n - 1) / 2.0  # ranks 0..n-1 without ties
+    sums = np.bincount(idx, weights=centred.ravel(), minlength=R * k).reshape(R, k)
+    mid = np.cumsum(counts, axis=1) - counts + (counts - 1) / 2.0
+    mid_c = mid - (n - 1) / 2.0  # level mid-ranks have the same mean, (n-1)/2
+    cov = (mid_c * sums).sum(axis=1)
+    var_level = (counts * mid_c**2).sum(axis=1)
+    var_theta = n * (n * n - 1) / 12.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+        return cov / np.sqrt(var_level * var_theta)
 
 
 @dataclass
