@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import __version__
 from .compliance import CapReport
+from . import levels as L
 from .io import neutralise
 
 TEXT = {
@@ -42,7 +43,9 @@ TEXT = {
                  "population": "Staff type", "person_id": "Person id", "name": "Name", "level": "Rating",
                  "level_final": "Rating after calibration", "score": "Score", "reason": "Reason",
                  "severity": "Severity", "file": "File", "sheet": "Sheet", "row": "Row", "column": "Column",
-                 "value": "Value", "message": "Message", "source_row": "Row in input"},
+                 "value": "Value", "message": "Message", "source_row": "Row in input", "item": "Item",
+                 "suppressed": "Suppressed"},
+        "severity_words": {"error": "error", "warning": "warning"},
     },
     "vi": {
         "summary": "Tổng hợp", "groups": "Các nhóm", "violations": "Vi phạm", "calibration": "Đề xuất điều chỉnh",
@@ -64,7 +67,9 @@ TEXT = {
                  "unit_level": "Cấp", "year": "Năm", "population": "Đối tượng", "person_id": "Mã CB",
                  "name": "Họ và tên", "level": "Xếp loại", "level_final": "Xếp loại sau điều chỉnh",
                  "score": "Điểm", "reason": "Lý do", "severity": "Mức độ", "file": "Tệp", "sheet": "Trang tính",
-                 "row": "Dòng", "column": "Cột", "value": "Giá trị", "message": "Nội dung", "source_row": "Dòng trong tệp"},
+                 "row": "Dòng", "column": "Cột", "value": "Giá trị", "message": "Nội dung", "source_row": "Dòng trong tệp", "item": "Mục",
+                 "suppressed": "Ẩn số liệu"},
+        "severity_words": {"error": "lỗi", "warning": "cảnh báo"},
     },
 }
 
@@ -139,9 +144,15 @@ class CheckOutput:
             "violations": violations,
         }
         if self.calibration is not None:
-            tables["calibration"] = self.calibration
+            calib = self.calibration.copy()
+            for col in ("level", "level_final"):
+                if col in calib.columns:
+                    calib[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in calib[col]]
+            tables["calibration"] = calib
         problems = self.report.problems if self.report.problems is not None else pd.DataFrame(
             columns=["severity", "file", "sheet", "row", "column", "value", "message"])
+        problems = problems.copy()
+        problems["severity"] = problems["severity"].map(lambda v: t["severity_words"].get(v, v))
         tables["problems"] = problems
         return {name: df.rename(columns=t["cols"]) for name, df in tables.items()}
 
@@ -179,7 +190,7 @@ class CheckOutput:
             rows.append((t["notes"], note))
         if self.pseudonymized:
             rows.append((t["notes"], t["pseudonym"]))
-        return pd.DataFrame(rows, columns=["item", "value"])
+        return pd.DataFrame(rows, columns=["item", "value"])  # headers localised by tables()
 
 
 def file_sha256(path) -> str:

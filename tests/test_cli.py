@@ -155,7 +155,7 @@ def test_pseudonymize_and_suppress(capsys, tmp_path, monkeypatch):
     run(capsys, "check", SAMPLE_XLSX, "--out", again, "--pseudonymize")
     assert pd.read_excel(again, sheet_name="Proposed calibration")["Person id"].tolist() == calib["Person id"].tolist()
     groups = pd.read_excel(out, sheet_name="Groups")
-    small = groups["suppressed"].notna()
+    small = groups["Suppressed"].notna()
     assert small.any() and groups.loc[small, "Excellent"].isna().all()
 
 

@@ -337,9 +337,12 @@ def simulate_roster(population_spec: ProvinceSpec | Province | None = None, poli
     return out
 
 
-def readings_grid(base_policy: str = "decree-335-2025") -> dict[str, P.Policy | None]:
-    """The readings of RULES.md §2 side by side, all on the same base policy (applied to everyone)."""
-    p = P.get(base_policy, applies_to=())
+def readings_grid(base_policy: str = "decree-335-2025", **readings) -> dict[str, P.Policy | None]:
+    """The readings of RULES.md §2 side by side, all on the same base policy (applied to everyone).
+
+    ``readings`` change the base first (e.g. ``ratio="1/4"``), so every row of the grid carries them.
+    """
+    p = P.get(base_policy, applies_to=(), **readings)
     return {
         "no cap": None,
         "good · floor · final (default)": p,
