@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from . import policies as P
 from .schema import InputError, describe_problem
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         _print_problems(exc.problems)
         return 2
-    except (P.PolicyError, ValueError, OSError) as exc:
+    except (P.PolicyError, ValueError, OSError, yaml.YAMLError) as exc:
         print(f"evalkit: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not the user's mistake: say so briefly

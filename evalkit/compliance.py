@@ -269,6 +269,12 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
     frame, kind, problems = _as_data(data, sheet)
     notes: list[str] = []
     parts = []
+    if "year" in frame.columns:
+        years = pd.to_numeric(frame["year"], errors="coerce").dropna()
+        early = sorted({int(y) for y in years if int(y) < pol.in_force.year})
+        if early:
+            notes.append(f"{pol.name} is in force from {pol.in_force}; the data has earlier years "
+                         f"{early}: those groups are checked as if it applied")
     if kind == "roster":
         mask = _in_scope(frame, pol, notes)
         codes = np.where(mask, level_index(frame["level"]), -1)

@@ -209,3 +209,10 @@ def test_lowest_ranked_first_and_deterministic_ties():
     assert "ranked 4 of 4" in final.set_index("person_id").loc["c", "reason"]  # tie 92: larger id is lower
     assert ek.enforce_cap(roster.sample(frac=1, random_state=3)).set_index("person_id").loc[
         ["b", "c", "d"], "demoted"].all()
+
+
+def test_years_before_the_policy_are_noted():
+    counts = pd.DataFrame({"year": [2024], "unit_id": ["U"], "n_excellent": [1], "n_good": [10]})
+    rep = ek.check_cap(counts, "decree-335-2025")
+    assert any("in force from 2026-01-01" in n and "2024" in n for n in rep.notes)
+    assert not any("in force" in n for n in ek.check_cap(counts.assign(year=2026)).notes)
