@@ -211,14 +211,14 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
         body.columns = range(body.shape[1])
         cells = pd.concat([header, body], ignore_index=True)
         cells.columns = range(cells.shape[1])
-        return RawTable(cells, np.arange(1, len(cells) + 1), None, None)
+        return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), None, None)
     path = Path(os.fspath(source))
     if not path.exists():
         raise _single_problem(str(path), None, "file not found")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         cells, title = _read_xlsx_cells(path, sheet)
-        return RawTable(cells, np.arange(1, len(cells) + 1), str(path), title)
+        return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), str(path), title)
     if suffix == ".xls":
         raise _single_problem(str(path), None, "old .xls workbooks are not read; save as .xlsx or CSV")
     if suffix in (".csv", ".txt", ".tsv", ""):
@@ -226,7 +226,7 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
             cells = _read_csv_cells(path)
         except pd.errors.EmptyDataError:
             cells = pd.DataFrame(dtype=object)
-        return RawTable(cells.astype(object), np.arange(1, len(cells) + 1), str(path), None)
+        return RawTable(_text_frame(cells.astype(object)), np.arange(1, len(cells) + 1), str(path), None)
     raise _single_problem(str(path), None, f"unsupported file type {suffix!r}; expected .csv or .xlsx")
 
 
@@ -236,6 +236,22 @@ def _cell_text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return unicodedata.normalize("NFC", str(v)).strip()
+
+
+def _map_unique(s: pd.Series, fn) -> pd.Series:
+    """``s.map(fn)`` computed once per distinct value (cells repeat a lot: units, levels, years)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = np.array([fn(u) for u in uniques] + [fn(None)], dtype=object)
+    return pd.Series(values[codes], index=s.index, dtype=object)
+
+
+def _text_series(s: pd.Series) -> pd.Series:
+    """Cells as trimmed NFC text ("" for empty), whatever the reader gave (str, float, int, datetime)."""
+    return _map_unique(s, _cell_text)
+
+
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({c: _text_series(frame[c]) for c in frame.columns}, index=frame.index)
 
 
 def _find_header(raw: RawTable, aliases: dict[str, str], problems: Problems, max_scan: int = 30):
@@ -263,15 +279,15 @@ def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns ``(values, bad)``; an empty cell is NaN and not bad. Thousands separators are not
     accepted (a score never needs one), so "1.234,5" is rejected rather than misread.
     """
-    s = text.map(_cell_text)
-    ok = s.str.match(_NUMBER.pattern)
+    s = _text_series(text)
+    ok = s.str.match(_NUMBER.pattern).fillna(False).astype(bool)
     empty = s == ""
     values = pd.to_numeric(s.where(ok, "").str.replace(",", ".", regex=False).replace("", np.nan), errors="coerce")
     return values.astype(float), ~ok & ~empty
 
 
 def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    key = text.map(lambda v: L._key(_cell_text(v)))
+    key = _map_unique(text, lambda v: L._key(_cell_text(v)))
     out = pd.Series(pd.NA, index=text.index, dtype="boolean")
     out[key.isin(_TRUE)] = True
     out[key.isin(_FALSE)] = False
@@ -288,7 +304,7 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
         col = spec.get(name)
         raw = frame[name]
         header = headers.get(name, name)
-        text = raw.map(_cell_text)
+        text = _text_series(raw)
         if col is None or col.kind == "text":
             out[name] = text.replace("", None).astype(object)
             continue
@@ -339,8 +355,7 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
                 bad_row |= bad.to_numpy()
             out[name] = values
         elif col.kind == "population":
-            key = text.map(L._key)
-            codes = key.map(_POP_LOOKUP)
+            codes = _map_unique(text, lambda v: _POP_LOOKUP.get(L._key(v or "")))
             bad = (codes.isna() & (text != "")).to_numpy()
             if bad.any():
                 problems.add_many(rows[bad], header, text[bad],
@@ -352,7 +367,7 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
 
 def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind: str, problems: Problems):
     """Find the header, map it, and return (frame of raw cells with canonical names, rows, headers)."""
-    if raw.cells.shape[0] == 0 or raw.cells.map(_cell_text).eq("").all().all():
+    if raw.cells.shape[0] == 0 or raw.cells.eq("").all().all():
         problems.add(f"the {'sheet' if raw.sheet else 'file'} is empty; expected a table of {kind}")
         problems.raise_if_errors()
     h = _find_header(raw, aliases, problems)
@@ -385,14 +400,14 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
     # drop columns without a header only when they are empty; data under no header is an error
     for j in range(body.shape[1]):
         if j not in names:
-            col_text = body[j].map(_cell_text)
+            col_text = body[j]
             filled = (col_text != "").to_numpy()
             if filled.any():
                 first = int(np.argmax(filled))
                 problems.add("value in a column without a header", row=int(rows[first]),
                              column=f"column {j + 1}", value=col_text.iloc[first])
     body = body[list(names)].rename(columns=names)
-    text = body.map(_cell_text)
+    text = body
     blank = text.eq("").all(axis=1).to_numpy()
     required = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in body.columns]
     footer = ~blank & text[required].eq("").all(axis=1).to_numpy()
@@ -401,7 +416,7 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
         problems.add("row skipped: it has none of the required values (a title, note or signature line?)",
                      row=int(rows[i]), column=filled[0][0], value=filled[0][1], severity="warning")
     if "unit_id" in body.columns:
-        total = text["unit_id"].map(L._key).isin(_TOTAL_LABELS).to_numpy() & ~blank & ~footer
+        total = _map_unique(text["unit_id"], lambda v: L._key(v or "")).isin(_TOTAL_LABELS).to_numpy() & ~blank & ~footer
         for i in np.flatnonzero(total):
             problems.add("row skipped: a totals row, which would count its groups twice", row=int(rows[i]),
                          column=headers["unit_id"], value=text["unit_id"].iloc[i], severity="warning")
