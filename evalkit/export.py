@@ -212,46 +212,50 @@ _GREY = "FFEFEFEF"
 
 def write_excel(out: CheckOutput, path) -> Path:
     """Write the workbook: summary, groups, violations, calibration (rosters), input problems."""
+    t = TEXT[out.lang]
+    sheets = {t[name]: df for name, df in out.tables().items()}
+    return write_workbook(sheets, path, status_column=t["cols"]["compliant"], verdict=out.report.compliant,
+                          empty_text=t["no_rows"])
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str | None = None, verdict=None,
+                   empty_text: str = "No rows.") -> Path:
+    """Write tables as sheets in the house style: bold frozen headers, fitted widths, rows coloured by
+    ``status_column`` (True green, False red), the first sheet a two-column summary whose first value
+    is the verdict. Every text cell is neutralised against formula injection."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    t = TEXT[out.lang]
-    tables = out.tables()
     wb = Workbook()
     wb.remove(wb.active)
-    compliant_header = t["cols"]["compliant"]
-    for name, df in tables.items():
-        ws = wb.create_sheet(t[name][:31])
+    for i, (title, df) in enumerate(sheets.items()):
+        ws = wb.create_sheet(str(title)[:31])
         headers = [str(c) for c in df.columns]
         ws.append([neutralise(h) for h in headers])
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor=_GREY)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        comp_idx = headers.index(compliant_header) if compliant_header in headers else None
+        status_idx = headers.index(status_column) if status_column in headers else None
         for rec in df.itertuples(index=False):
             ws.append([_excel_value(v) for v in rec])
-            if comp_idx is not None:
-                v = rec[comp_idx]
-                fill = _RED if v is False or v == False else (_GREEN if v is True or v == True else None)  # noqa: E712
-                if fill and not pd.isna(v):
-                    for cell in ws[ws.max_row]:
-                        cell.fill = PatternFill("solid", fgColor=fill)
+            if status_idx is not None and not pd.isna(rec[status_idx]):
+                fill = _GREEN if bool(rec[status_idx]) else _RED
+                for cell in ws[ws.max_row]:
+                    cell.fill = PatternFill("solid", fgColor=fill)
         ws.freeze_panes = "A2"
         for j, h in enumerate(headers, start=1):
             values = [h] + [str(v) for v in df.iloc[:200, j - 1].tolist()]
-            width = min(max(len(v) for v in values) + 2, 80)
-            ws.column_dimensions[get_column_letter(j)].width = max(width, 8)
-        if name == "summary":
+            ws.column_dimensions[get_column_letter(j)].width = max(min(max(len(v) for v in values) + 2, 80), 8)
+        if i == 0 and df.shape[1] == 2:  # the summary sheet
             ws.column_dimensions["B"].width = 100
             for row in ws.iter_rows(min_row=2):
                 row[1].alignment = Alignment(wrap_text=True, vertical="top")
-            verdict_cell = ws["B2"]
-            verdict_cell.font = Font(bold=True)
-            verdict_cell.fill = PatternFill("solid", fgColor={True: _GREEN, False: _RED}.get(out.report.compliant, _GREY))
+            ws["B2"].font = Font(bold=True)
+            ws["B2"].fill = PatternFill("solid", fgColor={True: _GREEN, False: _RED}.get(verdict, _GREY))
         if not len(df):
-            ws.append([t["no_rows"]])
+            ws.append([empty_text])
     path = Path(path)
     wb.properties.creator = f"evalkit {__version__}"
     wb.save(path)
@@ -310,15 +314,23 @@ def html_table(df: pd.DataFrame, compliant_col: str | None = None, limit: int = 
 def write_html(out: CheckOutput, path) -> Path:
     """One self-contained page (no scripts, no external files) with the same content as the workbook."""
     t = TEXT[out.lang]
-    tables = out.tables()
-    comp = t["cols"]["compliant"]
-    parts = [f"<!DOCTYPE html><html lang='{out.lang}'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(t['title'])}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{html.escape(t['title'])}</h1>",
-             f"<p class='verdict v-{out.report.compliant}'>{html.escape(out.report.verdict(out.lang))}</p>"]
-    for name, df in tables.items():
-        parts.append(f"<h2>{html.escape(t[name])}</h2>")
-        parts.append(html_table(df, comp) if len(df) else f"<p>{html.escape(t['no_rows'])}</p>")
+    sheets = {t[name]: df for name, df in out.tables().items()}
+    return write_page(sheets, path, title=t["title"], verdict_text=out.report.verdict(out.lang),
+                      verdict=out.report.compliant, status_column=t["cols"]["compliant"], lang=out.lang,
+                      empty_text=t["no_rows"])
+
+
+def write_page(sections: dict[str, pd.DataFrame], path, *, title: str, verdict_text: str = "", verdict=None,
+               status_column: str | None = None, lang: str = "en", empty_text: str = "No rows.") -> Path:
+    """A self-contained HTML page: a verdict line, then one escaped table per section."""
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
+             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>"]
+    if verdict_text:
+        parts.append(f"<p class='verdict v-{verdict}'>{html.escape(verdict_text)}</p>")
+    for name, df in sections.items():
+        parts.append(f"<h2>{html.escape(str(name))}</h2>")
+        parts.append(html_table(df, status_column) if len(df) else f"<p>{html.escape(empty_text)}</p>")
     parts.append("</body></html>")
     path = Path(path)
     path.write_text("".join(parts), encoding="utf-8")

@@ -69,7 +69,7 @@ def test_plan_file_and_cli(capsys, tmp_path):
 
     doc = json.loads(out)
     assert code == 1 and len(doc["rows"]) == 5 and doc["compliant"] is False
-    assert pd.read_excel(tmp_path / "p.xlsx")["limit"].tolist() == rep.table["limit"].tolist()
+    assert pd.read_excel(tmp_path / "p.xlsx", sheet_name="Plan rows")["limit"].tolist() == rep.table["limit"].tolist()
 
 
 def test_bad_plan_names_every_problem(capsys):
@@ -132,3 +132,21 @@ def test_projection_properties(start, policy, freed, seed):
     assert (p["hires"] <= p["limit"].astype("int64")).all() and (p["hires"] >= 0).all()
     assert (p["start"] + p["hires"] - p["exits"] == p["end"]).all()
     assert (p["high_quality_hires"] <= p["hires"]).all()
+
+
+def test_recruitment_reports_vi_html_and_injection(capsys, tmp_path):
+    evil = tmp_path / "plan.csv"
+    evil.write_text("Đơn vị,Năm,Biên chế đầu năm,Số tinh giản,Số nghỉ hưu,Số thôi việc,Số tuyển dụng\n"
+                    "=HYPERLINK(\"x\"),2026,100,4,4,0,2\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["check-recruitment", str(evil), "--lang", "vi", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "ĐẠT: mọi dòng trong giới hạn" in page and "<script" not in page
+    xl = tmp_path / "r.xlsx"
+    assert main(["check-recruitment", str(evil), "--out", str(xl)]) == 0
+    import openpyxl
+
+    for ws in openpyxl.load_workbook(xl).worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"

@@ -332,31 +332,47 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = "decree-29-2023
 # --------------------------------------------------------------------------------------------
 
 
+RECRUITMENT_TEXT = {
+    "en": {"title": "Recruitment plan check", "summary": "Summary", "rows": "Plan rows", "problems": "Input problems",
+           "verdict": "Verdict", "policy": "Policy", "ok": "ALL ROWS HOLD", "bad": "{n} ROW(S) BREAK THE LIMITS",
+           "holds": "holds"},
+    "vi": {"title": "Kiểm tra kế hoạch tuyển dụng", "summary": "Tổng hợp", "rows": "Các dòng kế hoạch",
+           "problems": "Lỗi dữ liệu đầu vào", "verdict": "Kết luận", "policy": "Quy định áp dụng",
+           "ok": "ĐẠT: mọi dòng trong giới hạn", "bad": "KHÔNG ĐẠT: {n} dòng vượt giới hạn", "holds": "đạt"},
+}
+
+
 def run_recruitment_cli(args) -> int:
+    """`evalkit check-recruitment`: the same exit codes and report style as `evalkit check`."""
     import json
+    from pathlib import Path
+
+    from ..export import file_sha256, write_page, write_workbook
 
     report = check_recruitment(args.input, args.policy, sheet=args.sheet)
     table = report.table
+    t = RECRUITMENT_TEXT[args.lang]
+    n_bad = int((~table["holds"]).sum())
+    verdict = t["ok"] if report.compliant else t["bad"].format(n=n_bad)
+    summary = pd.DataFrame(
+        [(t["verdict"], verdict), (t["policy"], f"{report.policy.name}: "
+                                   f"{report.policy.title_vi if args.lang == 'vi' else report.policy.title_en}")]
+        + [(k, str(getattr(report.policy, k))) for k in report.policy.READINGS]
+        + [("references", "; ".join(f"{r.name}: {r.reference} [{r.status}]" for r in report.policy.references)),
+           ("input", str(args.input)), ("SHA-256", file_sha256(args.input))],
+        columns=["item", "value"])
+    problems = report.problems if report.problems is not None else pd.DataFrame()
+    sections = {t["summary"]: summary, t["rows"]: table.rename(columns={"holds": t["holds"]}),
+                t["problems"]: problems}
     if args.out:
-        from ..export import html_table
-        from ..io import neutralise
-
-        if args.out.lower().endswith(".xlsx"):
-            safe = table.map(lambda v: neutralise(v) if isinstance(v, str) else v)
-            with pd.ExcelWriter(args.out, engine="openpyxl") as xw:
-                safe.to_excel(xw, sheet_name="plan check", index=False)
-                pd.DataFrame({"reading": list(report.policy.READINGS),
-                              "value": [str(getattr(report.policy, k)) for k in report.policy.READINGS]}
-                             ).to_excel(xw, sheet_name="readings", index=False)
-                if report.problems is not None:
-                    report.problems.map(lambda v: neutralise(v) if isinstance(v, str) else v).to_excel(
-                        xw, sheet_name="input problems", index=False)
+        suffix = Path(args.out).suffix.lower()
+        if suffix == ".xlsx":
+            write_workbook(sections, args.out, status_column=t["holds"], verdict=report.compliant)
+        elif suffix in (".html", ".htm"):
+            write_page(sections, args.out, title=t["title"], verdict_text=verdict, verdict=report.compliant,
+                       status_column=t["holds"], lang=args.lang)
         else:
-            from pathlib import Path
-
-            Path(args.out).write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Recruitment plan check"
-                                      "</title></head><body><h1>" + report.policy.title_en + "</h1>"
-                                      + html_table(table) + "</body></html>", encoding="utf-8")
+            raise ValueError(f"--out {args.out}: expected a .xlsx or .html file name")
     if args.json:
         from ..cli import _records
 
@@ -365,8 +381,9 @@ def run_recruitment_cli(args) -> int:
                   sys.stdout, ensure_ascii=False, indent=1, default=str)
         sys.stdout.write("\n")
     else:
-        bad = table[~table["holds"]]
-        print(("ALL ROWS HOLD" if report.compliant else f"{len(bad)} ROW(S) BREAK THE LIMITS") + f" ({report.policy.name})")
-        for rec in bad.head(30).to_dict("records"):
+        print(f"{verdict} ({report.policy.name})")
+        for rec in table[~table["holds"]].head(30).to_dict("records"):
             print(f"  {rec['unit_id']} {rec['year']}: {rec['why']}")
+        if args.out:
+            print(f"report written to {args.out}")
     return 0 if report.compliant else 1
