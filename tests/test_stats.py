@@ -105,3 +105,11 @@ def test_plots_return_figures():
     fig, _ = plots.excellent_vs_cap(ek.check_cap(roster).groups, "task_group")
     fig, _ = plots.funnel_plot(S.funnel(S.level_counts(roster, "unit_id")))
     matplotlib.pyplot.close("all")
+
+
+def test_compare_distributions_between_years():
+    a = pd.DataFrame({"n_excellent": [30], "n_good": [60], "n_completed": [10], "n_not_completed": [0]})
+    b = pd.DataFrame({"n_excellent": [10], "n_good": [80], "n_completed": [10], "n_not_completed": [0]})
+    r = S.compare_distributions(a, b)
+    expected = sps.chi2_contingency([[30, 60, 10], [10, 80, 10]], correction=False)
+    assert r["chi2"] == pytest.approx(expected[0]) and r["dof"] == 2  # the empty level is dropped
