@@ -89,6 +89,13 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
               "inputs": {str(p.relative_to(ROOT)): _sha256(p) for d in DATA_DIRS for p in sorted(d.glob("*"))
                          if p.is_file()},
               "notebooks": {}}
+    print("[data] validating the bundled inputs …", end=" ", flush=True, file=stream)
+    validation = validate_bundled_data()
+    write_validation_page(validation, out / "data_validation.html")
+    save_table(validation["summary"], "00_data_validation", str(tables))
+    save_table(validation["levels_by_unit"], "00_levels_by_unit", str(tables))
+    print(f"{len(validation['summary'])} files, {int(validation['summary']['errors'].sum())} errors, "
+          f"{int(validation['summary']['warnings'].sum())} warnings", file=stream)
     exporter = HTMLExporter(template_name="lab")
     for i, nb in enumerate(books, start=1):
         params = dict(params_all.get(nb.stem, {}))
@@ -120,6 +127,48 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
     _write_index(out, record)
     print(f"reports written to {out / 'index.html'}", file=stream)
     return 0
+
+
+def validate_bundled_data() -> dict:
+    """Read every bundled input through the readers: rows, errors and warnings per file, the problems
+    themselves, and the levels by unit of the sample province."""
+    import pandas as pd
+
+    from . import stats
+    from .io import read_counts, read_roster
+    from .rules.recruitment import read_plan
+    from .schema import InputError
+
+    sample, published = DATA_DIRS
+    files = [(sample / "province_2026_roster.csv", read_roster), (sample / "so_noi_vu_2026_xep_loai.xlsx", read_roster),
+             (sample / "province_2026_counts_by_task_group.csv", read_counts),
+             (sample / "recruitment_plan_2026.csv", read_plan),
+             (published / "rating_aggregates.csv", read_counts),
+             (published / "rating_aggregates_collective.csv", read_counts)]
+    rows, problems, roster = [], [], None
+    for path, reader in files:
+        try:
+            frame, found = reader(path, with_problems=True)
+            n_rows = len(frame)
+        except InputError as exc:
+            frame, found, n_rows = None, exc.problems, 0
+        rows.append({"file": str(path.relative_to(ROOT)), "kind": reader.__name__.replace("read_", ""),
+                     "rows": n_rows, "errors": int((found["severity"] == "error").sum()),
+                     "warnings": int((found["severity"] == "warning").sum())})
+        problems.append(found)
+        if path.name == "province_2026_roster.csv":
+            roster = frame
+    levels = stats.level_counts(roster, ["unit_level", "unit_id"]) if roster is not None else pd.DataFrame()
+    return {"summary": pd.DataFrame(rows), "problems": pd.concat(problems, ignore_index=True),
+            "levels_by_unit": levels}
+
+
+def write_validation_page(validation: dict, path: Path) -> None:
+    from .export import write_page
+
+    write_page({"Files": validation["summary"], "Problems found (errors and warnings)": validation["problems"],
+                "Levels by unit (sample province)": validation["levels_by_unit"]}, path,
+               title="Bundled data: validation summary")
 
 
 def _defaults(nb: Path) -> dict:
@@ -154,7 +203,9 @@ def _write_index(out: Path, record: dict) -> None:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>evalkit reports</title>"
         "<style>body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:2rem;max-width:60rem}"
         "li{margin:.4rem 0}code{background:#f4f4f4;padding:0 .2rem}</style></head><body>"
-        "<h1>evalkit reports</h1><ul>" + items + "</ul>"
+        "<h1>evalkit reports</h1><ul>" + items
+        + "<li><a href='data_validation.html'>data_validation</a> — the bundled inputs read and validated: "
+          "rows, problems, levels by unit</li></ul>"
         f"<p>Run {html.escape(record['started'])} → {html.escape(record['finished'])}; evalkit "
         f"{html.escape(str(record['versions'].get('evalkit')))}; parameter tree "
         f"<code>{record['parameters_tree']['digest'][:16]}</code>. Every number can be regenerated from "

@@ -42,7 +42,9 @@ def test_report_writes_pages_index_and_run_record(report_dir):
         assert "Traceback" not in page and "AssertionError" not in page
     assert "data:image/png" in (report_dir / "03_cap_policy_simulation.html").read_text(encoding="utf-8")
     index = (report_dir / "index.html").read_text(encoding="utf-8")
-    assert all(f"{n}.html" in index for n in NAMES)
+    assert all(f"{n}.html" in index for n in NAMES) and "data_validation.html" in index
+    summary = pd.read_csv(report_dir / "tables" / "00_data_validation.csv")
+    assert summary["errors"].sum() == 0 and summary.set_index("file").loc["data/sample/province_2026_roster.csv", "rows"] == 33373
     record = json.loads((report_dir / "run_record.json").read_text(encoding="utf-8"))
     assert record["notebooks"]["03_cap_policy_simulation"]["parameters"]["replicates"] == 6
     assert record["notebooks"]["03_cap_policy_simulation"]["parameters"]["seed"] == 2026
