@@ -105,7 +105,7 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
         executed = out / "notebooks" / nb.name
         try:
             pm.execute_notebook(str(nb), str(executed), parameters=params, cwd=str(ROOT), progress_bar=False,
-                                kernel_name="python3", log_output=False)
+                                kernel_name="python3", log_output=False, kernel_manager_class=_ipc_kernel_manager())
         except pm.PapermillExecutionError as exc:
             print("FAILED", file=stream)
             print(f"evalkit report: notebook {nb.name} failed in cell {exc.exec_count} "
@@ -169,6 +169,19 @@ def write_validation_page(validation: dict, path: Path) -> None:
     write_page({"Files": validation["summary"], "Problems found (errors and warnings)": validation["problems"],
                 "Levels by unit (sample province)": validation["levels_by_unit"]}, path,
                title="Bundled data: validation summary")
+
+
+def _ipc_kernel_manager():
+    """A kernel manager talking to the kernel over local IPC sockets rather than loopback TCP."""
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class IPCKernelManager(KernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+    return IPCKernelManager
 
 
 def _defaults(nb: Path) -> dict:
