@@ -102,3 +102,42 @@ def index_trajectory(series: pd.DataFrame, province: str, index: str, ax=None):
     ax.set_xlabel("year")
     ax.legend(frameon=False)
     return fig, ax
+
+
+def excellent_to_good(ix: pd.DataFrame, label: str = "unit_id", cap: float = 0.2, ax=None):
+    """Excellent ÷ good by year for rows of :func:`evalkit.stats.inflation_indices`, with the cap line."""
+    style()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4))
+    ok = ix[ix["basis"] != "insufficient"]
+    ax.scatter(ok["year"], ok["excellent_to_good"], color="#2166ac")
+    for _, r in ok.iterrows():
+        ax.annotate(str(r[label])[:28], (r["year"], r["excellent_to_good"]), fontsize=7)
+    ax.axhline(cap, color="#b2182b", ls="--", label=f"{cap:.0%} of good")
+    ax.set_ylabel("excellent ÷ good")
+    ax.legend(frameon=False)
+    return fig, ax
+
+
+def size_penalty(by_size: pd.DataFrame, ax=None):
+    """P(true top performer rated excellent) by unit size and policy, with 95% intervals
+    (from ``Experiment.by_size``)."""
+    style()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(9, 4.5))
+    sns.pointplot(data=by_size, x="unit_size", y="recall_top20", hue="policy", ax=ax, dodge=0.4,
+                  errorbar=("ci", 95))
+    ax.set_ylabel("P(rated excellent | true top 20%)")
+    ax.legend(fontsize=7, ncol=2, frameon=False)
+    return fig, ax
+
+
+def accuracy_vs_strictness(table: pd.DataFrame, ax=None):
+    """Spearman ρ with true performance against the share excellent, one point per policy
+    (``table``: policies × metrics means, e.g. ``summary.pivot(index="policy", columns="metric", values="mean")``)."""
+    style()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4.5))
+    ax.scatter(table["share_excellent"], table["spearman"], color="#2166ac")
+    for name, r in table.iterrows():
+        ax.annotate(str(name), (r["share_excellent"], r["spearman"]), fontsize=7)
+    ax.set_xlabel("share excellent")
+    ax.set_ylabel("Spearman ρ with true performance")
+    return fig, ax

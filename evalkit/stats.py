@@ -284,3 +284,19 @@ def papi_totals(papi: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([early.assign(source="sum of 6 dimensions"), late.assign(source="sum of PAPI_SC sub-dimensions")],
                     ignore_index=True)
     return out.sort_values(["year", "province"]).reset_index(drop=True)
+
+
+def index_correlation(a: pd.DataFrame, b: pd.DataFrame, years) -> pd.DataFrame:
+    """Spearman correlation across provinces between two indices, year by year.
+
+    ``a`` and ``b`` are long tables with ``province, year, score`` (one index each).
+    """
+    wa = a.pivot_table(index="province", columns="year", values="score")
+    wb = b.pivot_table(index="province", columns="year", values="score")
+    rows = []
+    for year in years:
+        if year in wa.columns and year in wb.columns:
+            both = pd.concat([wa[year], wb[year]], axis=1, keys=["a", "b"]).dropna()
+            rho = sps.spearmanr(both["a"], both["b"])[0] if len(both) > 2 else np.nan
+            rows.append({"year": year, "provinces": len(both), "spearman": rho})
+    return pd.DataFrame(rows, columns=["year", "provinces", "spearman"])

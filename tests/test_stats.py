@@ -113,3 +113,25 @@ def test_compare_distributions_between_years():
     r = S.compare_distributions(a, b)
     expected = sps.chi2_contingency([[30, 60, 10], [10, 80, 10]], correction=False)
     assert r["chi2"] == pytest.approx(expected[0]) and r["dof"] == 2  # the empty level is dropped
+
+
+def test_index_correlation_by_hand():
+    a = pd.DataFrame({"province": list("ABCD"), "year": 2012, "score": [1, 2, 3, 4]})
+    b = pd.DataFrame({"province": list("ABCD"), "year": 2012, "score": [10, 30, 20, 40]})
+    r = S.index_correlation(a, b, [2011, 2012])
+    assert r["year"].tolist() == [2012] and r["provinces"].tolist() == [4]
+    assert r["spearman"].iloc[0] == pytest.approx(0.8)  # d² = 0+1+1+0 → 1 − 6·2/(4·15)
+
+
+def test_simulation_plots():
+    import matplotlib
+
+    from evalkit import plots
+    from evalkit.simulate import ProvinceSpec, compare
+
+    exp = compare(ProvinceSpec(n_staff=2000, n_communes=10, n_districts=2), replicates=3, seed=1)
+    fig, ax = plots.size_penalty(exp.by_size)
+    table = exp.summary().pivot(index="policy", columns="metric", values="mean")
+    fig2, ax2 = plots.accuracy_vs_strictness(table)
+    assert len(ax2.collections[0].get_offsets()) == len(table)
+    matplotlib.pyplot.close("all")
