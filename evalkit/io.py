@@ -451,7 +451,10 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
     Returns
     -------
     DataFrame with ``person_id, year, unit_id, level`` and any optional columns present, plus
-    ``source_row`` (the row in the user's file). Unknown columns are kept as they are.
+    ``source_row`` (the row in the user's file). Unknown columns are kept as they are. Group keys
+    (unit, task group, title group, unit level, staff type, position) are categoricals. Yes/no
+    columns (``is_leader``, ``disciplined``) read a blank cell as "no", as tick-box columns mean it.
+    A title line naming the year ("… NĂM 2026") stands in for a missing year column, with a warning.
     """
     raw = load_raw(source, sheet)
     problems = Problems(file=raw.file, sheet=raw.sheet)
