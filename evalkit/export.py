@@ -45,7 +45,7 @@ TEXT = {
                  "severity": "Severity", "file": "File", "sheet": "Sheet", "row": "Row", "column": "Column",
                  "value": "Value", "message": "Message", "source_row": "Row in input", "item": "Item",
                  "suppressed": "Suppressed"},
-        "severity_words": {"error": "error", "warning": "warning"},
+        "severity_words": {"error": "error", "warning": "warning"}, "bool_words": ("yes", "no"),
     },
     "vi": {
         "summary": "Tổng hợp", "groups": "Các nhóm", "violations": "Vi phạm", "calibration": "Đề xuất điều chỉnh",
@@ -69,7 +69,7 @@ TEXT = {
                  "score": "Điểm", "reason": "Lý do", "severity": "Mức độ", "file": "Tệp", "sheet": "Trang tính",
                  "row": "Dòng", "column": "Cột", "value": "Giá trị", "message": "Nội dung", "source_row": "Dòng trong tệp", "item": "Mục",
                  "suppressed": "Ẩn số liệu"},
-        "severity_words": {"error": "lỗi", "warning": "cảnh báo"},
+        "severity_words": {"error": "lỗi", "warning": "cảnh báo"}, "bool_words": ("có", "không"),
     },
 }
 
@@ -135,6 +135,7 @@ class CheckOutput:
         t = TEXT[self.lang]
         groups = self.report.groups.copy()
         groups["fix"] = [self.fix_text(r) for r in groups.to_dict("records")]
+        groups["scope"] = groups["scope"].map(lambda sc: " × ".join(t["cols"].get(k, k) for k in str(sc).split(" × ")))
         if self.suppress_below:
             groups = suppress_small(groups, self.suppress_below, self.lang)
         violations = groups[self.report.groups["compliant"].eq(False).fillna(False).to_numpy()]
@@ -293,8 +294,9 @@ tr.bad td{background:#f4cccc}tr.ok td{background:#eef7ea}
 """
 
 
-def html_table(df: pd.DataFrame, compliant_col: str | None = None, limit: int = 5000) -> str:
-    """An escaped HTML table; rows coloured by the compliant column when given."""
+def html_table(df: pd.DataFrame, compliant_col: str | None = None, limit: int = 5000,
+               bool_words: tuple[str, str] = ("yes", "no")) -> str:
+    """An escaped HTML table; rows coloured by the compliant column when given; booleans as words."""
     cols = [str(c) for c in df.columns]
     out = ["<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr></thead><tbody>"]
     ci = cols.index(compliant_col) if compliant_col in cols else None
@@ -302,13 +304,20 @@ def html_table(df: pd.DataFrame, compliant_col: str | None = None, limit: int = 
         cls = ""
         if ci is not None and not pd.isna(rec[ci]):
             cls = ' class="ok"' if bool(rec[ci]) else ' class="bad"'
-        cells = "".join(f"<td>{html.escape('' if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else str(v))}</td>"
-                        for v in rec)
+        cells = "".join(f"<td>{html.escape(_html_text(v, bool_words))}</td>" for v in rec)
         out.append(f"<tr{cls}>{cells}</tr>")
     out.append("</tbody></table>")
     if len(df) > limit:
         out.append(f"<p>… {len(df) - limit} more rows (see the Excel report)</p>")
     return "".join(out)
+
+
+def _html_text(v, bool_words: tuple[str, str]) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return bool_words[0] if v else bool_words[1]
+    return str(v)
 
 
 def write_html(out: CheckOutput, path) -> Path:
@@ -317,11 +326,12 @@ def write_html(out: CheckOutput, path) -> Path:
     sheets = {t[name]: df for name, df in out.tables().items()}
     return write_page(sheets, path, title=t["title"], verdict_text=out.report.verdict(out.lang),
                       verdict=out.report.compliant, status_column=t["cols"]["compliant"], lang=out.lang,
-                      empty_text=t["no_rows"])
+                      empty_text=t["no_rows"], bool_words=t["bool_words"])
 
 
 def write_page(sections: dict[str, pd.DataFrame], path, *, title: str, verdict_text: str = "", verdict=None,
-               status_column: str | None = None, lang: str = "en", empty_text: str = "No rows.") -> Path:
+               status_column: str | None = None, lang: str = "en", empty_text: str = "No rows.",
+               bool_words: tuple[str, str] = ("yes", "no")) -> Path:
     """A self-contained HTML page: a verdict line, then one escaped table per section."""
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -330,7 +340,8 @@ def write_page(sections: dict[str, pd.DataFrame], path, *, title: str, verdict_t
         parts.append(f"<p class='verdict v-{verdict}'>{html.escape(verdict_text)}</p>")
     for name, df in sections.items():
         parts.append(f"<h2>{html.escape(str(name))}</h2>")
-        parts.append(html_table(df, status_column) if len(df) else f"<p>{html.escape(empty_text)}</p>")
+        parts.append(html_table(df, status_column, bool_words=bool_words) if len(df)
+                     else f"<p>{html.escape(empty_text)}</p>")
     parts.append("</body></html>")
     path = Path(path)
     path.write_text("".join(parts), encoding="utf-8")
