@@ -119,3 +119,13 @@ def test_fast_spearman_matches_scipy():
     fast = _spearman_levels(_ranks(theta), levels)
     slow = [spearmanr(theta[i], -levels[i])[0] for i in range(4)]
     assert np.allclose(fast, slow)
+
+
+def test_progress_bar_runs_quietly(capsys):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare(SMALL, {"no cap": None}, replicates=2, seed=1, chunk=1, progress=True)
+    assert not [w for w in caught if "tqdm" in str(w.category).lower()]
+    assert "replicate chunks" in capsys.readouterr().err

@@ -302,9 +302,9 @@ def compare(population_spec: ProvinceSpec | Province | None = None, policies: di
              for i in range(n_chunks)]
     mapper = executor.map(_run_chunk, tasks) if executor is not None else map(_run_chunk, tasks)
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        mapper = tqdm(mapper, total=n_chunks, desc="replicate chunks")
+        mapper = progress_bar(mapper, total=n_chunks, desc="replicate chunks")
     parts = list(mapper)
     results = pd.concat([p[0] for p in parts], ignore_index=True)
     by_size = pd.concat([p[1] for p in parts], ignore_index=True)

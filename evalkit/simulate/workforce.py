@@ -101,9 +101,9 @@ def project_headcount(start_payroll: int, years: tuple[int, int] = (2025, 2030),
     rows = []
     year_iter = range(y0, y1 + 1)
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        year_iter = tqdm(year_iter, desc="projection years")
+        year_iter = progress_bar(year_iter, total=n_years, desc="projection years")
     for year in year_iter:
         start = headcount.copy()
         if counts is not None:
