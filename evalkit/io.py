@@ -489,19 +489,22 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
 
 
 def _warn_band_contradictions(frame: pd.DataFrame, headers: dict, problems: Problems) -> None:
-    from .rules.bands import band_levels
+    from .rules.bands import rate_by_score
 
     has = ~np.isnan(frame["score"].to_numpy()) & frame["level"].notna().to_numpy()
     has &= frame["level"].isin(list(L.LEVELS)).to_numpy()
     if not has.any():
         return
-    banded = band_levels(frame["score"].to_numpy()[has])
+    flags = {k: frame[k].to_numpy()[has] for k in ("disciplined", "is_leader", "degradation", "unit_corruption")
+             if k in frame.columns}
+    # the overrides the file records (discipline, …) explain a NOT_COMPLETED: no warning for those
+    banded = rate_by_score(frame["score"].to_numpy()[has], **flags).astype(object).to_numpy()
     given = frame["level"].astype(object).to_numpy()[has]
     differ = banded != given
     idx = np.flatnonzero(has)[differ]
     for i, b in zip(idx, banded[differ], strict=True):
         problems.add(f"rating {frame['level'].iloc[i]} differs from the Decree 335 score band "
-                     f"({b} for score {frame['score'].iloc[i]:g}); overrides such as discipline may explain it",
+                     f"({b} for score {frame['score'].iloc[i]:g}) and no recorded override explains it",
                      row=int(frame["source_row"].iloc[i]), column=headers.get("level", "level"),
                      value=frame["level"].iloc[i], severity="warning")
 

@@ -143,3 +143,12 @@ def test_nothing_is_lost(rows):
     dropped = set(errors["row"].dropna().astype(int))
     assert kept | dropped == input_rows
     assert not kept & dropped
+
+
+def test_recorded_discipline_explains_a_low_rating(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("Mã CB,Năm,Đơn vị,Điểm,Kỷ luật,Xếp loại\nA1,2026,U1,95,có,KHTNV\nA2,2026,U1,95,,KHTNV\n",
+                 encoding="utf-8")
+    roster, problems = ek.read_roster(p, with_problems=True)
+    assert problems["row"].tolist() == [3]  # only the unexplained one
+    assert "no recorded override" in problems["message"].iloc[0]
