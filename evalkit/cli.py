@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        _print_problems(exc.problems)
+        _print_problems(exc.problems, getattr(args, "lang", "en"))
         return 2
     except (P.PolicyError, ValueError, OSError, yaml.YAMLError) as exc:
         print(f"evalkit: {exc}", file=sys.stderr)
@@ -117,11 +117,15 @@ def main(argv=None) -> int:
         return 3
 
 
-def _print_problems(problems: pd.DataFrame) -> None:
+def _print_problems(problems: pd.DataFrame, lang: str = "en") -> None:
+    from .i18n import translate
+
     errors = problems[problems["severity"] == "error"]
-    print(f"evalkit: the input cannot be used: {len(errors)} problem(s)", file=sys.stderr)
+    head = (f"evalkit: không dùng được dữ liệu đầu vào: {len(errors)} lỗi" if lang == "vi"
+            else f"evalkit: the input cannot be used: {len(errors)} problem(s)")
+    print(head, file=sys.stderr)
     for rec in errors.head(50).to_dict("records"):
-        print("  " + describe_problem(rec), file=sys.stderr)
+        print("  " + describe_problem({**rec, "message": translate(rec["message"], lang)}, lang), file=sys.stderr)
     if len(errors) > 50:
         print(f"  … and {len(errors) - 50} more", file=sys.stderr)
 

@@ -21,6 +21,7 @@ import pandas as pd
 from . import __version__
 from .compliance import CapReport
 from . import levels as L
+from .i18n import translate
 from .io import neutralise
 
 TEXT = {
@@ -154,6 +155,7 @@ class CheckOutput:
             columns=["severity", "file", "sheet", "row", "column", "value", "message"])
         problems = problems.copy()
         problems["severity"] = problems["severity"].map(lambda v: t["severity_words"].get(v, v))
+        problems["message"] = problems["message"].map(lambda m: translate(m, self.lang))
         tables["problems"] = problems
         return {name: df.rename(columns=t["cols"]) for name, df in tables.items()}
 

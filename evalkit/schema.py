@@ -43,18 +43,22 @@ class InputWarning(UserWarning):
     """Something in the input worth a look that does not stop the check."""
 
 
-def describe_problem(rec: dict) -> str:
-    """One line: ``file, sheet 'S', row R, column 'C': message (value: 'V')``."""
+_WORDS = {"en": ("sheet", "row", "column", "value"), "vi": ("trang tính", "dòng", "cột", "giá trị")}
+
+
+def describe_problem(rec: dict, lang: str = "en") -> str:
+    """One line: ``file, sheet 'S', row R, column 'C': message (value: 'V')`` (or in Vietnamese)."""
+    sheet, row, column, value = _WORDS.get(lang, _WORDS["en"])
     where = [str(rec.get("file") or "<data>")]
     if _present(rec.get("sheet")):
-        where.append(f"sheet {rec['sheet']!r}")
+        where.append(f"{sheet} {rec['sheet']!r}")
     if _present(rec.get("row")):
-        where.append(f"row {int(rec['row'])}")
+        where.append(f"{row} {int(rec['row'])}")
     if _present(rec.get("column")):
-        where.append(f"column {rec['column']!r}")
+        where.append(f"{column} {rec['column']!r}")
     text = ", ".join(where) + f": {rec.get('message')}"
     if _present(rec.get("value")):
-        text += f" (value: {rec['value']!r})"
+        text += f" ({value}: {rec['value']!r})"
     return text
 
 
