@@ -15,8 +15,6 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-import pandas as pd
 from scipy.stats import spearmanr
 
 import evalkit as ek
@@ -52,7 +50,7 @@ def plain_pandas_loop(province, replicates: int, seed: int) -> float:
     for rep in range(replicates):
         r = simulate_roster(province, None, seed=seed, replicate=rep, chunk=1)
         r["level"] = r["level"].astype(str)
-        for name, pol in POLICIES.items():
+        for pol in POLICIES.values():
             df = r.copy()
             if pol is not None:
                 for keys in (["unit_id", "task_group"], ["unit_id"]):

@@ -471,7 +471,7 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
     out["level_final"] = level.where(~demoted, L.GOOD)
     out["demoted"] = demoted
     reason = np.full(len(frame), "", dtype=object)
-    for s, (scope, keys, ge, groups) in enumerate(info):
+    for s, (_, keys, ge, groups) in enumerate(info):
         rows = np.flatnonzero(by_scope == s)
         if len(rows):
             reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how)

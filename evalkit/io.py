@@ -254,7 +254,7 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: _text_series(frame[c]) for c in frame.columns}, index=frame.index)
 
 
-def _find_header(raw: RawTable, aliases: dict[str, str], problems: Problems, max_scan: int = 30):
+def _find_header(raw: RawTable, aliases: dict[str, str], max_scan: int = 30):
     best, best_hits = None, 0
     for i in range(min(max_scan, len(raw.cells))):
         keys = [L._key(_cell_text(v)) for v in raw.cells.iloc[i].tolist()]
@@ -370,7 +370,7 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
     if raw.cells.shape[0] == 0 or raw.cells.eq("").all().all():
         problems.add(f"the {'sheet' if raw.sheet else 'file'} is empty; expected a table of {kind}")
         problems.raise_if_errors()
-    h = _find_header(raw, aliases, problems)
+    h = _find_header(raw, aliases)
     if h is None:
         expected = ", ".join(f"{DISPLAY.get(c.name, c.name)!r} ({c.name})" for c in spec.values() if c.required)
         problems.add(f"no header row found in the first 30 rows; expected columns {expected}")
@@ -511,7 +511,7 @@ def _warn_band_contradictions(frame: pd.DataFrame, headers: dict, problems: Prob
 
 def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
     """The assessment year from a title line above the header ("… NĂM 2026"), if there is no year column."""
-    h = _find_header(raw, ROSTER_ALIASES, Problems())
+    h = _find_header(raw, ROSTER_ALIASES)
     if h is None:
         return None
     if any(ROSTER_ALIASES.get(L._key(_cell_text(v))) == "year" for v in raw.cells.iloc[h].tolist()):
@@ -564,7 +564,7 @@ def group_columns(counts: pd.DataFrame) -> list[str]:
 def detect_kind(source, sheet: str | None = None) -> str:
     """'roster' or 'counts', from the header row."""
     raw = load_raw(source, sheet)
-    counts_h = _find_header(raw, COUNT_ALIASES, Problems())
+    counts_h = _find_header(raw, COUNT_ALIASES)
     if counts_h is not None:
         keys = {COUNT_ALIASES.get(L._key(_cell_text(v))) for v in raw.cells.iloc[counts_h].tolist()}
         if keys & set(COUNT_LEVELS):

@@ -1,6 +1,5 @@
 """Reading rosters and counts: every failure mode has a fixture, and every message names row and column."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -68,7 +68,6 @@ def _structure(province: Province, behaviour: Behaviour, seed: int) -> _Structur
     staff = province.staff
     rng = np.random.default_rng([seed, 7])
     sizes = province.units["size"].to_numpy()
-    unit_idx = pd.factorize(staff["unit_id"])[0]
     unit_idx = pd.Index(province.units["unit_id"]).get_indexer(staff["unit_id"])
     band = np.searchsorted(np.array(SIZE_BANDS[1:-1]), sizes[unit_idx], side="right")
     strategic = rng.random(len(province.units)) < (behaviour.strategic_share if behaviour.name == "strategic" else 0)
@@ -162,7 +161,7 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
     st = task.struct
     R, n = task.replicates, len(st.unit_idx)
     draws = _draw(task)
-    theta, codes = draws["theta"], draws["codes"]
+    theta = draws["theta"]
     top = theta >= np.quantile(theta, 0.8, axis=1, keepdims=True)
     strong = draws["unit_effect"] >= np.quantile(draws["unit_effect"], 0.8, axis=1, keepdims=True)
     strong_person = np.take_along_axis(strong, np.broadcast_to(st.unit_idx, (R, n)), axis=1)
