@@ -386,12 +386,16 @@ def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: 
     ``group_of[s]`` is each eligible person's group in scope ``s`` (finest scope first), ``need[s]``
     the minimal demotions per group, ``worst`` each person's worst-first position. Each scope's pass
     tops its groups up to their need, lowest-ranked first; demotions never undo an earlier scope.
-    With nested scopes this is the least number possible; otherwise people whose groups in other
-    scopes still need demotions are preferred. Returns (demoted mask, scope index that demoted).
+    With nested scopes this is the least number possible; with two crossed scopes a maximum-flow
+    matching comes first (:func:`_two_crossed_scopes`) and the result is again the least; with more,
+    people whose groups in other scopes still need demotions are preferred (always compliant, the
+    lower bound reported). Returns (demoted mask, scope index that demoted).
     """
     m = len(worst)
     demoted = np.zeros(m, dtype=bool)
     by_scope = np.full(m, -1, dtype=np.int64)
+    if not nested and len(group_of) == 2:
+        demoted, by_scope = _two_crossed_scopes(group_of, need, worst)
     for s, (gs, ns) in enumerate(zip(group_of, need, strict=True)):
         extra = np.maximum(ns - np.bincount(gs[demoted], minlength=len(ns)), 0)
         if not extra.any():
@@ -408,6 +412,41 @@ def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: 
         pick = cand & (pos < extra[gs])
         demoted |= pick
         by_scope[pick] = s
+    return demoted, by_scope
+
+
+def _two_crossed_scopes(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray):
+    """The fewest demotions meeting two crossed scopes' needs, by maximum flow.
+
+    Each eligible person is an edge between their group in scope A and in scope B; a set of demotions
+    meeting every need is an edge cover with demands. Its least size is Σ needs − the largest
+    demand-bounded matching (Gallai's identity for b-matchings), found as a maximum flow
+    source → A (need) → B (people) → sink (need). The matching's people are taken lowest-ranked
+    first on each (A, B) pair; the caller's passes then top up any group still short, and every such
+    person covers a shortfall that no matching could — so the total is the least possible.
+    """
+    from scipy.sparse import csr_matrix, issparse
+    from scipy.sparse.csgraph import maximum_flow
+
+    ga, gb = group_of
+    na, nb = len(need[0]), len(need[1])
+    m = len(worst)
+    if m == 0 or not need[0].any() and not need[1].any():
+        return np.zeros(m, dtype=bool), np.full(m, -1, dtype=np.int64)
+    pair, pairs = pd.factorize(ga * nb + gb)
+    pa, pb = pairs // nb, pairs % nb
+    cap_pair = np.bincount(pair, minlength=len(pairs))
+    src, sink = 0, 1 + na + nb
+    rows = np.r_[np.zeros(na, dtype=np.int64), 1 + pa, 1 + na + np.arange(nb)]
+    cols = np.r_[1 + np.arange(na), 1 + na + pb, np.full(nb, sink)]
+    caps = np.r_[need[0], cap_pair, need[1]].astype(np.int32)
+    graph = csr_matrix((caps, (rows, cols)), shape=(sink + 1, sink + 1))
+    flow = maximum_flow(graph, src, sink).flow.tocsr()
+    sel = flow[1 + pa, 1 + na + pb]
+    on_pair = np.asarray(sel.todense() if issparse(sel) else sel).ravel().astype(np.int64)
+    pos = _within_group_position(pair.astype(np.int64), worst)
+    demoted = pos < on_pair[pair]
+    by_scope = np.where(demoted, 0, -1).astype(np.int64)
     return demoted, by_scope
 
 
@@ -439,7 +478,7 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
 
     Returns a copy of the roster with ``level_final``, ``demoted`` and ``reason`` (empty where not
     demoted). Only EXCELLENT changes, only to GOOD, lowest-ranked first; with nested scopes (unit and
-    task group in it) the number of demotions is the least possible. ``.attrs['enforcement']`` holds
+    task group in it) or two crossed scopes the number of demotions is the least possible. ``.attrs['enforcement']`` holds
     the totals and whether the lower bound was reached.
     """
     pol = P.get(policy, **readings)
@@ -476,10 +515,11 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
         if len(rows):
             reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how)
     out["reason"] = reason
-    lower_bound = _lower_bound([i[2] for i in info], need, nested)
+    exact = nested or len(info) == 2  # nested: by construction; two crossed scopes: by maximum flow
+    lower_bound = int(demoted.sum()) if exact and not nested else _lower_bound([i[2] for i in info], need, nested)
     out.attrs["enforcement"] = {
         "policy": pol.name, "demotions": int(demoted.sum()), "lower_bound": lower_bound,
-        "optimal": bool(nested or demoted.sum() == lower_bound), "nested_scopes": nested,
+        "optimal": bool(exact or demoted.sum() == lower_bound), "nested_scopes": nested,
         "rank_by": how, "notes": notes,
     }
     return out
