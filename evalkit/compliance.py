@@ -270,8 +270,8 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
     notes: list[str] = []
     parts = []
     if "year" in frame.columns:
-        years = pd.to_numeric(frame["year"], errors="coerce").dropna()
-        early = sorted({int(y) for y in years if int(y) < pol.in_force.year})
+        years = pd.to_numeric(pd.Series(frame["year"].unique()), errors="coerce").dropna()
+        early = sorted(int(y) for y in years if int(y) < pol.in_force.year)
         if early:
             notes.append(f"{pol.name} is in force from {pol.in_force}; the data has earlier years "
                          f"{early}: those groups are checked as if it applied")
