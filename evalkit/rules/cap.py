@@ -80,6 +80,12 @@ def minimal_demotions(E, G, C, N, R, num, den, base="good", rounding="floor", mi
         return np.maximum(E - cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
     if timing != "final":
         raise ValueError(f"unknown timing {timing!r}")
+    if base != "good":  # the base does not move when EXCELLENT becomes GOOD: the whole excess
+        return np.maximum(E - cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
+    if rounding == "floor" and not min_one:
+        # E − d ≤ ⌊(G + d)·num/den⌋  ⟺  E·den − G·num ≤ d·(num + den): the least d in closed form
+        num, den = np.asarray(num, dtype=np.int64), np.asarray(den, dtype=np.int64)
+        return np.maximum(-((G * num - E * den) // (num + den)), 0)
 
     def ok(d):
         return E - d <= cap_of(_base(E - d, G + d, C, N, R, base), num, den, rounding, min_one, rated)
@@ -155,6 +161,12 @@ class KeyCoder:
         comb, size = self.codes(keys[0])
         for k in keys[1:]:
             c, m = self.codes(k)
+            if m <= 4 * n + 1024:
+                rep = np.empty(m, dtype=np.int64)
+                rep[c] = comb
+                if np.array_equal(rep[c], comb):  # k determines the keys before it (task group → unit)
+                    comb, size = c, m
+                    continue
             if size * m < 2**62:
                 comb = comb * m + c
                 size = size * m
