@@ -170,21 +170,47 @@ def run_check(args):
         calibration = final.loc[final["demoted"], cols].reset_index(drop=True)
         calibration["level"] = calibration["level"].astype(str)
         calibration["level_final"] = calibration["level_final"].astype(str)
+    ceilings = _above_ceilings(frame) if kind == "roster" else None
     pseudo = False
     if getattr(args, "pseudonymize", False):
         key, generated = pseudonym_key()
         if generated:
             print("evalkit: pseudonymisation key generated for this run (keep it secret; set EVALKIT_PSEUDONYM_KEY "
                   f"to reuse): {key.decode()}", file=sys.stderr)
+        for table in (calibration, ceilings):
+            if table is not None and len(table):
+                table["person_id"] = pseudonymize(table["person_id"], key)
         if calibration is not None:
-            calibration["person_id"] = pseudonymize(calibration["person_id"], key)
             calibration = calibration.drop(columns=[c for c in ("name",) if c in calibration.columns])
+        if ceilings is not None:
+            ceilings = ceilings.drop(columns=[c for c in ("name",) if c in ceilings.columns])
         if problems is not None and len(problems):
             pid_mask = problems["message"].str.contains("person listed twice", regex=False)
             problems.loc[pid_mask, "value"] = pseudonymize(problems.loc[pid_mask, "value"], key)
         pseudo = True
     return CheckOutput(report, calibration, str(args.input), n_rows, file_sha256(args.input), args.lang, pseudo,
-                       args.suppress_below)
+                       args.suppress_below, ceilings=ceilings)
+
+
+_FACT_COLUMNS = ("months_worked", "leave_months", "disciplined", "maternity_leave", "targets_exceeded_share",
+                 "on_time_share", "managed_units_completed_share", "managed_units_good_share",
+                 "tasks_overcompleted_share", "criteria_failed_share")
+
+
+def _above_ceilings(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Ratings above the Decree 90 ceiling the file's own facts allow (None when it records no facts)."""
+    from .rules.eligibility import check_ceilings
+
+    if not any(c in frame.columns for c in _FACT_COLUMNS):
+        return None
+    flagged = check_ceilings(frame)
+    flagged = flagged[flagged["above_ceiling"]]
+    cols = [c for c in ("source_row", "person_id", "name", "unit_id", "level", "ceiling", "ceiling_reason")
+            if c in flagged.columns]
+    out = flagged[cols].reset_index(drop=True)
+    for c in ("level", "ceiling"):
+        out[c] = out[c].astype(str)
+    return out
 
 
 def cmd_check(args) -> int:
@@ -223,6 +249,9 @@ def cmd_check(args) -> int:
             print(f"note: {note}")
         if report.problems is not None and len(report.problems):
             print(f"{len(report.problems)} warning(s) about the input (see the report)")
+        if out.ceilings is not None and len(out.ceilings):
+            print(f"{len(out.ceilings)} rating(s) above the Decree 90 ceiling that the file's own facts allow "
+                  "(listed in the report; they do not change the exit code)")
         if args.out:
             print(f"report written to {args.out}")
     return {True: 0, False: 1, None: 1}[report.compliant]

@@ -26,7 +26,7 @@ from .io import neutralise
 
 TEXT = {
     "en": {
-        "summary": "Summary", "groups": "Groups", "violations": "Violations", "calibration": "Proposed calibration",
+        "summary": "Summary", "groups": "Groups", "violations": "Violations", "calibration": "Proposed calibration", "ceilings": "Above Decree 90 ceiling",
         "problems": "Input problems", "verdict": "Verdict", "policy": "Policy", "readings": "Readings",
         "references": "References", "input": "Input file", "sha256": "SHA-256 of input", "rows": "Input rows",
         "kind": "Input kind", "date": "Checked on", "version": "evalkit version", "notes": "Notes",
@@ -45,11 +45,12 @@ TEXT = {
                  "level_final": "Rating after calibration", "score": "Score", "reason": "Reason",
                  "severity": "Severity", "file": "File", "sheet": "Sheet", "row": "Row", "column": "Column",
                  "value": "Value", "message": "Message", "source_row": "Row in input", "item": "Item",
+                 "ceiling": "Highest level the facts allow", "ceiling_reason": "Why",
                  "suppressed": "Suppressed"},
         "severity_words": {"error": "error", "warning": "warning"}, "bool_words": ("yes", "no"),
     },
     "vi": {
-        "summary": "Tổng hợp", "groups": "Các nhóm", "violations": "Vi phạm", "calibration": "Đề xuất điều chỉnh",
+        "summary": "Tổng hợp", "groups": "Các nhóm", "violations": "Vi phạm", "calibration": "Đề xuất điều chỉnh", "ceilings": "Vượt mức trần NĐ 90",
         "problems": "Lỗi dữ liệu đầu vào", "verdict": "Kết luận", "policy": "Quy định áp dụng",
         "readings": "Cách tính", "references": "Căn cứ", "input": "Tệp đầu vào", "sha256": "Mã băm SHA-256",
         "rows": "Số dòng", "kind": "Loại dữ liệu", "date": "Ngày kiểm tra", "version": "Phiên bản evalkit",
@@ -69,6 +70,7 @@ TEXT = {
                  "name": "Họ và tên", "level": "Xếp loại", "level_final": "Xếp loại sau điều chỉnh",
                  "score": "Điểm", "reason": "Lý do", "severity": "Mức độ", "file": "Tệp", "sheet": "Trang tính",
                  "row": "Dòng", "column": "Cột", "value": "Giá trị", "message": "Nội dung", "source_row": "Dòng trong tệp", "item": "Mục",
+                 "ceiling": "Mức cao nhất được phép", "ceiling_reason": "Lý do",
                  "suppressed": "Ẩn số liệu"},
         "severity_words": {"error": "lỗi", "warning": "cảnh báo"}, "bool_words": ("có", "không"),
     },
@@ -122,6 +124,7 @@ class CheckOutput:
     pseudonymized: bool = False
     suppress_below: int | None = None
     checked_on: str = field(default_factory=lambda: dt.date.today().isoformat())
+    ceilings: pd.DataFrame | None = None  #: ratings above the Decree 90 ceiling (None: no facts in the file)
 
     def fix_text(self, row) -> str:
         t = TEXT[self.lang]
@@ -151,6 +154,11 @@ class CheckOutput:
                 if col in calib.columns:
                     calib[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in calib[col]]
             tables["calibration"] = calib
+        if self.ceilings is not None:
+            above = self.ceilings.copy()
+            for col in ("level", "ceiling"):
+                above[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in above[col]]
+            tables["ceilings"] = above
         problems = self.report.problems if self.report.problems is not None else pd.DataFrame(
             columns=["severity", "file", "sheet", "row", "column", "value", "message"])
         problems = problems.copy()

@@ -172,3 +172,18 @@ def test_help_has_examples(capsys):
             main([cmd, "--help"])
         assert e.value.code == 0
         assert "example" in capsys.readouterr().out
+
+
+def test_ratings_above_the_decree_90_ceiling_are_listed(capsys, tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("Mã CB,Năm,Đơn vị,Số tháng công tác,Kỷ luật,Xếp loại\n"
+                 "A1,2024,U1,12,,HTTNV\nA2,2024,U1,4,,HTTNV\nA3,2024,U1,12,có,HTTNV\n"
+                 + "".join(f"B{i},2024,U1,12,,HTTNV\n" for i in range(5)), encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    code, stdout, _ = run(capsys, "check", p, "--out", out)
+    assert code == 0 and "2 rating(s) above the Decree 90 ceiling" in stdout
+    sheet = pd.read_excel(out, sheet_name="Above Decree 90 ceiling")
+    assert sheet["Person id"].tolist() == ["A2", "A3"]
+    assert sheet["Highest level the facts allow"].tolist() == ["Not rated", "Not completed"]
+    run(capsys, "check", SAMPLE_XLSX, "--out", tmp_path / "s.xlsx")  # the file records no facts: no sheet
+    assert "Above Decree 90 ceiling" not in openpyxl.load_workbook(tmp_path / "s.xlsx").sheetnames
