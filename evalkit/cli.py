@@ -55,44 +55,43 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--party-share", help="Decree 48: share of party members rated excellent, e.g. 18/100")
     c.set_defaults(func=cmd_check)
 
-    s = sub.add_parser("policies", help="list the named policies",
-                       epilog="example:\n  evalkit policies --lang vi", formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = _command(sub, "policies", "list the named policies", "evalkit policies --lang vi", cmd_policies)
     s.add_argument("--lang", choices=["vi", "en"], default="en")
-    s.set_defaults(func=cmd_policies)
 
-    e = sub.add_parser("explain", help="explain a policy in plain words with its sources",
-                       epilog="example:\n  evalkit explain decree-335-2025 --lang vi",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    e = _command(sub, "explain", "explain a policy in plain words with its sources",
+                 "evalkit explain decree-335-2025 --lang vi", cmd_explain)
     e.add_argument("policy")
     e.add_argument("--lang", choices=["vi", "en"], default="en")
-    e.set_defaults(func=cmd_explain)
 
-    t = sub.add_parser("template", help="write a blank input workbook to fill in",
-                       epilog="examples:\n  evalkit template mau.xlsx --lang vi\n  evalkit template counts.xlsx --kind counts",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    t = _command(sub, "template", "write a blank input workbook to fill in",
+                 "evalkit template mau.xlsx --lang vi\n  evalkit template counts.xlsx --kind counts", cmd_template)
     t.add_argument("out")
     t.add_argument("--kind", choices=["roster", "counts"], default="roster")
     t.add_argument("--lang", choices=["vi", "en"], default="vi")
-    t.set_defaults(func=cmd_template)
 
-    r = sub.add_parser("check-recruitment", help="check a recruitment plan against the quota rules",
-                       epilog="example:\n  evalkit check-recruitment plan.xlsx --out plan_check.xlsx",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r = _command(sub, "check-recruitment", "check a recruitment plan against the quota rules",
+                 "evalkit check-recruitment plan.xlsx --out plan_check.xlsx", cmd_check_recruitment)
     r.add_argument("input")
     r.add_argument("--policy", default="resolution-39-2015")
     r.add_argument("--sheet")
     r.add_argument("--out")
     r.add_argument("--lang", choices=["vi", "en"], default="en")
     r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_check_recruitment)
 
-    rep = sub.add_parser("report", help="execute the notebooks and write HTML reports and a run record",
-                         epilog="examples:\n  evalkit report --out reports\n  evalkit report --params params.yaml",
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep = _command(sub, "report", "execute the notebooks and write HTML reports and a run record",
+                   "evalkit report --out reports\n  evalkit report --params params.yaml", cmd_report)
     rep.add_argument("--params", help="YAML file of notebook parameters")
     rep.add_argument("--out", default="reports")
-    rep.set_defaults(func=cmd_report)
     return p
+
+
+def _command(sub, name: str, help_text: str, examples: str, func) -> argparse.ArgumentParser:
+    """A sub-command whose --help ends with examples."""
+    label = "examples" if "\n" in examples else "example"
+    parser = sub.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".",
+                            epilog=f"{label}:\n  {examples}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(func=func)
+    return parser
 
 
 def main(argv=None) -> int:
@@ -144,15 +143,12 @@ def _readings(args) -> dict:
 
 def run_check(args):
     """Read, check, calibrate: the CheckOutput behind `evalkit check`."""
-    from .compliance import check_cap, enforce_cap
+    from .compliance import _as_data, check_cap, enforce_cap
     from .export import CheckOutput, file_sha256, pseudonym_key, pseudonymize
-    from .io import detect_kind, read_counts, read_roster
 
     policy = P.get(args.policy, **_readings(args))
     policy.require_ratio()
-    kind = detect_kind(args.input, args.sheet)
-    reader = read_counts if kind == "counts" else read_roster
-    frame, problems = reader(args.input, args.sheet, with_problems=True)
+    frame, kind, problems = _as_data(args.input, args.sheet)
     n_rows = len(frame)
     if args.year is not None:
         if "year" not in frame.columns:

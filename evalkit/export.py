@@ -126,19 +126,22 @@ class CheckOutput:
     checked_on: str = field(default_factory=lambda: dt.date.today().isoformat())
     ceilings: pd.DataFrame | None = None  #: ratings above the Decree 90 ceiling (None: no facts in the file)
 
-    def fix_text(self, row) -> str:
+    def fix_texts(self, groups: pd.DataFrame) -> np.ndarray:
+        """"To comply" per group: compliant, unknown, or how many of how many excellent to demote."""
         t = TEXT[self.lang]
-        if pd.isna(row["compliant"]):
-            return t["unknown_text"]
-        if row["compliant"]:
-            return t["ok_text"]
-        return t["fix_text"].format(n=row["minimal_demotions"], e=row["n_excellent"])
+        before, middle_after = t["fix_text"].split("{n}")
+        middle, after = middle_after.split("{e}")
+        demote = (before + groups["minimal_demotions"].astype(str) + middle + groups["n_excellent"].astype(str)
+                  + after).to_numpy(dtype=object)
+        comp = groups["compliant"]
+        return np.where(comp.isna().to_numpy(), t["unknown_text"],
+                        np.where(comp.fillna(False).to_numpy(dtype=bool), t["ok_text"], demote))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The report's tables with localised headers, ready to write."""
         t = TEXT[self.lang]
         groups = self.report.groups.copy()
-        groups["fix"] = [self.fix_text(r) for r in groups.to_dict("records")]
+        groups["fix"] = self.fix_texts(groups)
         groups["scope"] = groups["scope"].map(lambda sc: " × ".join(t["cols"].get(k, k) for k in str(sc).split(" × ")))
         if self.suppress_below:
             groups = suppress_small(groups, self.suppress_below, self.lang)

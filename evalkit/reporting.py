@@ -20,9 +20,10 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from .sample import PUBLISHED_DIR, ROOT, SAMPLE_DIR
+
 NOTEBOOK_DIR = ROOT / "notebooks"
-DATA_DIRS = (ROOT / "data" / "sample", ROOT / "data" / "published")
+DATA_DIRS = (SAMPLE_DIR, PUBLISHED_DIR)
 PACKAGES = ("evalkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn", "openpyxl", "PyYAML",
             "papermill", "nbconvert", "tqdm")
 

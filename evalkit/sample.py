@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from . import levels as L
-from .simulate.population import ProvinceSpec, generate_province
 
 SEED = 2026
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +31,8 @@ _GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hương", "Lan", 
 
 def province_roster(seed: int = SEED) -> pd.DataFrame:
     """The synthetic province's 2026 roster (33,373 staff), without the latent performance."""
+    from .simulate.population import ProvinceSpec, generate_province
+
     staff = generate_province(ProvinceSpec(), seed=seed).staff
     return staff.drop(columns=["true_performance"])
 

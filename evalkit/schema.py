@@ -98,6 +98,3 @@ class Problems:
         if self.has_errors:
             raise InputError(self.frame())
 
-
-def empty_problems() -> pd.DataFrame:
-    return Problems().frame()

@@ -35,6 +35,10 @@ def test_roster_xlsx_vi_violations_exit_1(capsys, tmp_path):
     assert sheet["Tối đa HTXSNV"].tolist() == report.groups["cap"].tolist()
     assert sheet["Vượt"].tolist() == report.groups["excess"].tolist()
     assert sheet["HTXSNV"].tolist() == report.groups["n_excellent"].tolist()
+    expected_fix = [f"hạ {d} trong {e} người HTXSNV xuống HTTNV" if not ok else "đạt" for d, e, ok in
+                    zip(report.groups["minimal_demotions"], report.groups["n_excellent"], report.groups["compliant"],
+                        strict=True)]
+    assert sheet["Để đạt"].tolist() == expected_fix
     calib = pd.read_excel(out, sheet_name="Đề xuất điều chỉnh")
     assert len(calib) == int(ek.enforce_cap(ek.read_roster(SAMPLE_XLSX))["demoted"].sum())
     summary = pd.read_excel(out, sheet_name="Tổng hợp")
@@ -71,15 +75,14 @@ def test_bad_input_exits_2_naming_row_and_column(capsys, name):
     code, _, err = run(capsys, "check", FIXTURES / "bad" / name)
     assert code == 2
     assert "Traceback" not in err and name in err
-    problems = (ek.read_counts if "count" in name else ek.read_roster)
-    try:
-        problems(FIXTURES / "bad" / name)
-    except ek.InputError as exc:
-        rec = exc.problems.iloc[0]
-        if not pd.isna(rec["row"]):
-            assert f"row {int(rec['row'])}" in err
-        if isinstance(rec["column"], str):
-            assert repr(rec["column"]) in err
+    reader = ek.read_counts if "count" in name else ek.read_roster
+    with pytest.raises(ek.InputError) as exc:
+        reader(FIXTURES / "bad" / name)
+    rec = exc.value.problems.iloc[0]
+    if not pd.isna(rec["row"]):
+        assert f"row {int(rec['row'])}" in err
+    if isinstance(rec["column"], str):
+        assert repr(rec["column"]) in err
 
 
 def test_console_script_no_traceback(tmp_path):

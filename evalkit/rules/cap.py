@@ -189,7 +189,3 @@ class KeyCoder:
         key_frame = self.frame[keys].iloc[rep].reset_index(drop=True)
         return gi, key_frame
 
-
-def group_index(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Dense group number per row and the key values of each group."""
-    return KeyCoder(frame).group_index(keys)

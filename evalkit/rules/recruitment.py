@@ -223,11 +223,9 @@ def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-201
         yearly = share_of(S + R, pol.share_of_streamlined, pol.rounding)
     if pol.freed_posts == "cumulative":
         # allowance carries over within a unit: limit_t = Σ_{τ≤t} yearly_τ − Σ_{τ<t} hires_τ
-        g = df.groupby("unit_id", sort=False)
         cum_allow = pd.Series(yearly).groupby(df["unit_id"]).cumsum().to_numpy()
         prev_hires = (pd.Series(H).groupby(df["unit_id"]).cumsum() - H).to_numpy()
         limit = cum_allow - prev_hires
-        del g
     else:
         limit = yearly
     df["freed_for_retirement"] = R
@@ -260,17 +258,6 @@ def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-201
     df["why"] = why
     df["reference"] = "; ".join(str(r.reference) for r in pol.references)
     return RecruitmentReport(pol, df, problems)
-
-
-def payroll_target_check(payroll_base: int, payroll_target_year: int, cut: Fraction) -> dict:
-    """Does the payroll meet a cut target? ``cut`` of the base year (e.g. 1/10 means ≥ 10% cut).
-
-    >>> payroll_target_check(1000, 900, Fraction(1, 10))["met"]
-    True
-    """
-    allowed = payroll_base - payroll_base * cut
-    return {"allowed_max": allowed, "actual": payroll_target_year, "met": payroll_target_year <= allowed,
-            "short_by": max(Fraction(payroll_target_year) - allowed, 0)}
 
 
 # --------------------------------------------------------------------------------------------
