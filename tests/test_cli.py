@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import evalkit as ek
-import evalkit.export
+from evalkit.io.writers import file_sha256
 from evalkit.cli import main
 
 from conftest import FIXTURES, ROOT
@@ -42,7 +42,7 @@ def test_roster_xlsx_vi_violations_exit_1(capsys, tmp_path):
     calib = pd.read_excel(out, sheet_name="Đề xuất điều chỉnh")
     assert len(calib) == int(ek.enforce_cap(ek.read_roster(SAMPLE_XLSX))["demoted"].sum())
     summary = pd.read_excel(out, sheet_name="Tổng hợp")
-    assert ek.export.file_sha256(SAMPLE_XLSX) in summary.iloc[:, 1].astype(str).tolist()
+    assert file_sha256(SAMPLE_XLSX) in summary.iloc[:, 1].astype(str).tolist()
     assert wb["Các nhóm"].freeze_panes == "A2"
 
 

@@ -6,7 +6,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evalkit.reporting import notebooks, run_report
+from evalkit.report import run_report
+from evalkit.resources import notebooks
 
 from conftest import ROOT
 
