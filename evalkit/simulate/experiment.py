@@ -417,7 +417,12 @@ def _run(tasks: list[_Task], executor: Executor | None, progress: bool) -> tuple
 
         mapper = progress_bar(mapper, total=len(tasks), desc="replicate chunks")
     parts = list(mapper)
-    return pd.concat([p[0] for p in parts], ignore_index=True), pd.concat([p[1] for p in parts], ignore_index=True)
+    keys = list(tasks[0].tag) + ["replicate"] if tasks else ["replicate"]
+
+    def tidy(frames):  # one row order whatever the chunking: grid point, replicate, policy
+        return pd.concat(frames, ignore_index=True).sort_values(keys, kind="stable").reset_index(drop=True)
+
+    return tidy([p[0] for p in parts]), tidy([p[1] for p in parts])
 
 
 def _settings(province: Province, seed, replicates, beh, pols, applies_to_all, chunk, executor) -> dict:
