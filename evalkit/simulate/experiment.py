@@ -253,7 +253,8 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
         with np.errstate(invalid="ignore", divide="ignore"):
             size_rows.append(pd.DataFrame({
                 "replicate": np.repeat(task.first_replicate + np.arange(R), nb), "policy": name,
-                "unit_size": np.tile(np.array(SIZE_LABELS, dtype=object), R), "top_performers": tops.ravel(),
+                "unit_size": pd.Categorical(np.tile(np.array(SIZE_LABELS, dtype=object), R), categories=SIZE_LABELS,
+                                            ordered=True), "top_performers": tops.ravel(),
                 "recall_top20": (hits / tops).ravel(), **task.tag}))
     return pd.concat(rows, ignore_index=True), pd.concat(size_rows, ignore_index=True)
 
@@ -300,7 +301,7 @@ def _spearman_best(level_codes: np.ndarray) -> np.ndarray:
 
 def _t_summary(frame: pd.DataFrame, keys: list[str], value: str, level: float) -> pd.DataFrame:
     """Mean, sd, n and a t interval of the mean (n − 1 degrees of freedom) per group."""
-    g = frame.groupby(keys, sort=False)[value]
+    g = frame.groupby(keys, sort=False, observed=True)[value]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     half = sps.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
