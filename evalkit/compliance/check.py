@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -25,6 +24,7 @@ from ..rules.bands import rate_by_score
 from ..rules.eligibility import check_ceilings
 from .cap import CapReport, check_cap, enforce_cap
 from .privacy import pseudonym_key, pseudonymize, suppress_small
+from ..version import __version__
 from .results import Result
 
 #: Facts about a person that Decree 90's ceilings read; a roster with none of them is not checked for ceilings.
@@ -121,7 +121,7 @@ class CheckResult(Result):
             ("excess", int(s["excess"].sum())),
             ("demotions", self.total_demotions()),
             ("date", self.checked_on),
-            ("version", _version()),
+            ("version", __version__),
         ]
         rows = [(label(k, lang), v) for k, v in rows]
         rows += [(label("notes", lang), note.text(lang)) for note in r.notes]
@@ -147,13 +147,6 @@ def label_severity(value: str, lang: str) -> str:
     """'error' / 'warning' in ``lang``."""
     code = f"severity.{value}"
     return render(code, lang) if code in CATALOGUE else value
-
-
-def _version() -> str:
-    try:
-        return metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
