@@ -24,9 +24,12 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
-from ..messages import Message, column_label
-from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_codes, group_requirements, level_index
-from ..rules.enforcement import lower_bound, select_demotions, within_group_position, worst_first
+from ..messages import Message
+from ..rules.cap import (COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements,
+                         level_index, level_slots)
+from ..rules.enforcement import lower_bound, rank_basis, select_demotions, within_group_position, worst_first
+from ..rules.ordering import nested_demotions
+from .lazytext import LazyText
 from .results import Result
 
 GROUP_OUTPUT = ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated", "n_rated", "base",
@@ -133,7 +136,10 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
     cols: dict[str, object] = {"scope": _constant(scope_label, n)}
     for c in keys.columns:
         v = keys[c]
-        cols[c] = v.astype(object).to_numpy() if isinstance(v.dtype, pd.CategoricalDtype) else v.to_numpy()
+        if isinstance(v.dtype, pd.CategoricalDtype):
+            cols[c] = v.astype(object).to_numpy()
+        else:  # numpy or extension (text) arrays as they are: no conversion
+            cols[c] = v.to_numpy() if isinstance(v.dtype, np.dtype) else v.array
     for k in COUNT_NAMES:
         cols[k] = column(ints[k], mask=np.isnan(raw[k]))
     rated_unknown = np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"]) | np.isnan(raw["n_completed"]) \
@@ -193,28 +199,32 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
     parts = []
-    if "year" in frame.columns:
-        years = pd.to_numeric(pd.Series(frame["year"].unique()), errors="coerce").dropna()
-        early = sorted(int(y) for y in years if int(y) < pol.in_force.year)
-        if early:
-            notes.append(Message("note.years_before_policy", {"policy": pol.name, "in_force": str(pol.in_force),
-                                                              "years": ", ".join(map(str, early))}))
+    years = None
+    if "year" in frame.columns and kind != "roster":
+        years = frame["year"].unique()
     if kind == "roster":
         mask = _in_scope(frame, pol, notes)
-        codes = np.where(mask, level_index(frame["level"]), -1)
+        slots = level_slots(level_index(frame["level"]), mask)
         coder = KeyCoder(frame)
+        usable = _roster_scopes(frame, pol, notes)
         key_columns: list[str] = []
-        for scope, keys in _roster_scopes(frame, pol, notes):
-            gi, key_frame = coder.group_index(keys)
-            covered = np.bincount(gi[mask], minlength=len(key_frame)) > 0
-            counts = counts_from_codes(gi, len(key_frame), codes)
+        for (scope, keys), part in zip(usable, coder.partitions([keys for _, keys in usable]), strict=True):
+            counts, covered = counts_from_slots(part.slot_counts(slots))
             keep = np.flatnonzero(covered)
-            parts.append(_evaluate(key_frame.iloc[keep].reset_index(drop=True),
-                                   {k: v[keep] for k, v in counts.items()}, pol, " × ".join(scope)))
+            parts.append(_evaluate(part.key_frame(frame, keys, keep), {k: v[keep] for k, v in counts.items()},
+                                   pol, " × ".join(scope)))
             key_columns += [k for k in keys if k not in key_columns]
+            if years is None and "year" in keys:  # every year has a group: read them from the groups
+                years = frame["year"].iloc[part.first].unique()
         if not mask.any():
             notes.append(Message("note.none_covered", {"policy": pol.name}))
-    else:
+    if years is not None:
+        years = pd.to_numeric(pd.Series(years), errors="coerce").dropna()
+        early = sorted({int(y) for y in years if int(y) < pol.in_force.year})
+        if early:
+            notes.insert(0, Message("note.years_before_policy", {"policy": pol.name, "in_force": str(pol.in_force),
+                                                                 "years": ", ".join(map(str, early))}))
+    if kind != "roster":
         parts, key_columns = _check_counts(frame, pol, notes)
     groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
     groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
@@ -272,6 +282,10 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
     demoted). Only EXCELLENT changes, only to GOOD, lowest-ranked first; with nested scopes (unit and
     task group in it) or two crossed scopes the number of demotions is the least possible. ``.attrs['enforcement']`` holds
     the totals and whether the lower bound was reached.
+
+    The reasons are written when first read (shown, compared, converted or saved), not before: a
+    national roster's hundreds of thousands of sentences cost nothing until someone looks.
+    ``final["reason"].astype(str)`` gives them as plain text.
     """
     pol = P.get(policy, **readings)
     pol.require_ratio()
@@ -282,39 +296,62 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
     level = L.as_levels(frame["level"])
     codes = level.cat.codes.to_numpy()
     in_scope = _in_scope(frame, pol, notes)
-    eligible = np.flatnonzero(in_scope & (codes == L.ALL_LEVELS.index(L.EXCELLENT)))
-    worst, how = worst_first(frame, eligible, rank_by)
+    slots = level_slots(codes, in_scope)
+    eligible = np.flatnonzero(slots == L.ALL_LEVELS.index(L.EXCELLENT))
     scopes = sorted(_roster_scopes(frame, pol, notes), key=lambda s: -len(s[0]))
-    coder = KeyCoder(frame)
-    covered_codes = np.where(in_scope, codes, -1)
+    parts = KeyCoder(frame).partitions([keys for _, keys in scopes])
     info = []
-    for scope, keys in scopes:
-        gi, key_frame = coder.group_index(keys)
-        counts = counts_from_codes(gi, len(key_frame), covered_codes)
-        groups = _evaluate(key_frame, counts, pol, " × ".join(scope))
-        info.append((scope, keys, gi[eligible], groups))
+    for (scope, keys), part in zip(scopes, parts, strict=True):
+        counts, _ = counts_from_slots(part.slot_counts(slots))
+        need = group_requirements(counts, pol, part.key_frame(frame, keys) if pol.exceptions else None)[2]
+        info.append((scope, keys, part, counts, need, part.index[eligible]))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
-    need = [i[3]["minimal_demotions"].to_numpy(dtype=np.int64) for i in info]
-    demoted_e, by_scope = select_demotions([i[2] for i in info], need, worst, nested)
-    out = frame.copy()
+    group_of, need = [i[5] for i in info], [i[4] for i in info]
+    if nested:  # each pass orders only its candidates, within their groups
+        score, how = rank_basis(frame, eligible, rank_by)
+        ids = frame["person_id"].to_numpy() if "person_id" in frame.columns else None
+        demoted_e, by_scope = nested_demotions(group_of, need, score,
+                                               lambda rows: eligible[rows] if ids is None else ids[eligible[rows]])
+    else:
+        worst, how = worst_first(frame, eligible, rank_by)
+        demoted_e, by_scope = select_demotions(group_of, need, worst, nested)
+    out = frame.copy(deep=not _COPY_ON_WRITE)  # copy-on-write: the caller's frame can never change through ours
     demoted = np.zeros(len(frame), dtype=bool)
     demoted[eligible[demoted_e]] = True
-    out["level_final"] = level.where(~demoted, L.GOOD)
+    out["level_final"] = pd.Categorical.from_codes(np.where(demoted, L.ALL_LEVELS.index(L.GOOD), codes),
+                                                   dtype=L.LEVEL_DTYPE)
     out["demoted"] = demoted
-    reason = np.full(len(frame), "", dtype=object)
-    for s, (_, keys, ge, groups) in enumerate(info):
-        rows = np.flatnonzero(by_scope == s)
-        if len(rows):
-            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how)
-    out["reason"] = reason
+    ids_of_row = np.full(len(frame), -1, dtype=np.int64)
+    ids_of_row[demoted] = np.arange(int(demoted.sum()))
+    needed = dict.fromkeys(["person_id", rank_by] + [col for _, keys in scopes for col in keys])
+    snapshot = frame[[c for c in needed if c and c in frame.columns]].copy(deep=not _COPY_ON_WRITE)
+    out["reason"] = LazyText.from_maker(
+        lambda: _demotion_reasons(snapshot, pol, rank_by, eligible, demoted_e, by_scope, info), ids_of_row)
     exact = nested or len(info) == 2  # nested: by construction; two crossed scopes: by maximum flow
-    bound = int(demoted.sum()) if exact and not nested else lower_bound([i[2] for i in info], need, nested)
+    bound = int(demoted.sum()) if exact and not nested else lower_bound(group_of, need, nested)
     out.attrs["enforcement"] = {
         "policy": pol.name, "demotions": int(demoted.sum()), "lower_bound": bound,
         "optimal": bool(exact or demoted.sum() == bound), "nested_scopes": nested,
         "rank_by": how, "notes": notes,
     }
     return out
+
+
+#: pandas 3 always copies on write; pandas 2 when asked. Then a shallow copy is as safe as a deep one.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write") is True)
+
+
+def _demotion_reasons(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, eligible: np.ndarray,
+                      demoted_e: np.ndarray, by_scope: np.ndarray, info: list) -> np.ndarray:
+    """The reason of every demoted row, in row order (made when the ``reason`` column is first read)."""
+    worst, how = worst_first(frame, eligible, rank_by)
+    texts = np.empty(len(eligible), dtype=object)
+    for s, (scope, keys, part, counts, _, ge) in enumerate(info):
+        rows = np.flatnonzero(by_scope == s)
+        if len(rows):
+            groups = _evaluate(part.key_frame(frame, keys), counts, pol, " × ".join(scope))
+            texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how)
+    return texts[np.sort(np.flatnonzero(demoted_e))]
 
 
 def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.ndarray, worst: np.ndarray,
