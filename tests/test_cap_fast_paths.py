@@ -74,7 +74,7 @@ def reference_groups(roster: pd.DataFrame, pol: P.Policy) -> dict[str, pd.DataFr
             E, G = c.get("EXCELLENT", 0), c.get("GOOD", 0)
             C, N, R = c.get("COMPLETED", 0) + c.get("COMPLETED_LIMITED", 0), c.get("NOT_COMPLETED", 0), c.get("NOT_RATED", 0)
 
-            def cap(e, g):
+            def cap(e, g, C=C, N=N, R=R):
                 base = {"good": g, "good_or_better": e + g, "rated": e + g + C + N, "headcount": e + g + C + N + R}[pol.base]
                 value = rounded(pol.ratio * base, pol.rounding)
                 return max(value, 1) if pol.min_one and e + g + C + N > 0 else value
