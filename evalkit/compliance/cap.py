@@ -109,17 +109,28 @@ def _constant(value: str, n: int) -> pd.Categorical:
 
 def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy, scope_label: str) -> pd.DataFrame:
     """The cap columns for groups with the given counts (arrays may be float with NaN = unknown)."""
+    return pd.DataFrame(_evaluate_columns(keys, counts, policy, scope_label), index=pd.RangeIndex(len(keys)))
+
+
+def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy,
+                      scope_label: str) -> dict[str, object]:
+    """:func:`_evaluate` as a dict of column arrays."""
     ratio = policy.require_ratio()
     n = len(keys)
-    raw = {k: np.asarray(counts.get(k, np.full(n, np.nan)), dtype=float) for k in COUNT_NAMES}
-    need = {"good": ["n_good"], "good_or_better": ["n_excellent", "n_good"],
-            "rated": ["n_excellent", "n_good", "n_completed", "n_not_completed"],
-            "headcount": ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated"]}[policy.base]
-    needed = set(need) | {"n_excellent"} | ({"n_good", "n_completed", "n_not_completed"} if policy.min_one else set())
-    known = np.ones(n, dtype=bool)
-    for k in needed:
-        known &= ~np.isnan(raw[k])
-    ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
+    if all(k in counts and np.asarray(counts[k]).dtype.kind in "iu" for k in COUNT_NAMES):  # a roster: all known
+        ints = {k: np.asarray(counts[k], dtype=np.int64) for k in COUNT_NAMES}
+        raw = {k: np.zeros(n) for k in COUNT_NAMES}  # no NaN: nothing unknown
+        known = np.ones(n, dtype=bool)
+    else:
+        raw = {k: np.asarray(counts.get(k, np.full(n, np.nan)), dtype=float) for k in COUNT_NAMES}
+        need = {"good": ["n_good"], "good_or_better": ["n_excellent", "n_good"],
+                "rated": ["n_excellent", "n_good", "n_completed", "n_not_completed"],
+                "headcount": ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated"]}[policy.base]
+        needed = set(need) | {"n_excellent"} | ({"n_good", "n_completed", "n_not_completed"} if policy.min_one else set())
+        known = np.ones(n, dtype=bool)
+        for k in needed:
+            known &= ~np.isnan(raw[k])
+        ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
     E, G, C, N, R = (ints[k] for k in COUNT_NAMES)
     base, cap, d, num, den, has_fixed, exc_label = group_requirements(ints, policy, keys)
     all_known = bool(known.all())
@@ -139,7 +150,7 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
         if isinstance(v.dtype, pd.CategoricalDtype):
             cols[c] = v.astype(object).to_numpy()
         else:  # numpy or extension (text) arrays as they are: no conversion
-            cols[c] = v.to_numpy() if isinstance(v.dtype, np.dtype) else v.array
+            cols[c] = v.to_numpy() if isinstance(v.dtype, np.dtype) or not n else v.array
     for k in COUNT_NAMES:
         cols[k] = column(ints[k], mask=np.isnan(raw[k]))
     rated_unknown = np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"]) | np.isnan(raw["n_completed"]) \
@@ -162,7 +173,30 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
     cols["exception"] = exc_label
     cols["rule_id"] = _constant(policy.rule_id, n)
     cols["reference"] = _constant(str(policy.reference) if policy.reference else "", n)
-    return pd.DataFrame(cols, index=pd.RangeIndex(n))
+    return cols
+
+
+def _stack(pieces: list, lengths: list[int]):
+    """One output column from the scopes' pieces (None: the scope has no such key), typed as ``pd.concat`` types it."""
+    some = next(p for p in pieces if p is not None)
+    series = [pd.Series(p, copy=False) if p is not None else pd.Series(some[:0]).reindex(range(m))
+              for p, m in zip(pieces, lengths, strict=True)]
+    if len(series) == 1:
+        return series[0]
+    dtype = pd.concat([s.iloc[:1] for s in series], ignore_index=True).dtype  # pandas' rule, on one row each
+    if all(s.dtype == dtype and isinstance(dtype, np.dtype) for s in series):
+        return pd.Series(np.concatenate([s.to_numpy() for s in series]), dtype=dtype, copy=False)
+    if all(isinstance(s.dtype, pd.CategoricalDtype) for s in series):  # codes, not values
+        cat = pd.api.types.union_categoricals([s.array for s in series])
+        return pd.Series(cat if isinstance(dtype, pd.CategoricalDtype) else cat.astype(dtype), copy=False)
+    return pd.concat(series, ignore_index=True)
+
+
+def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
+    """The groups table of every scope: one frame built once (no frame per scope, no concat of frames)."""
+    lengths = [len(p["scope"]) for p in parts]
+    out = {c: _stack([p.get(c) for p in parts], lengths) for c in columns}
+    return pd.DataFrame({c: v.reset_index(drop=True) for c, v in out.items()})
 
 
 def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
@@ -211,8 +245,8 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
         for (scope, keys), part in zip(usable, coder.partitions([keys for _, keys in usable]), strict=True):
             counts, covered = counts_from_slots(part.slot_counts(slots))
             keep = np.flatnonzero(covered)
-            parts.append(_evaluate(part.key_frame(frame, keys, keep), {k: v[keep] for k, v in counts.items()},
-                                   pol, " × ".join(scope)))
+            parts.append(_evaluate_columns(part.key_frame(frame, keys, keep), {k: v[keep] for k, v in counts.items()},
+                                           pol, " × ".join(scope)))
             key_columns += [k for k in keys if k not in key_columns]
             if years is None and "year" in keys:  # every year has a group: read them from the groups
                 years = frame["year"].iloc[part.first].unique()
@@ -226,8 +260,11 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
                                                                  "years": ", ".join(map(str, early))}))
     if kind != "roster":
         parts, key_columns = _check_counts(frame, pol, notes)
-    groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
-    groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
+    if kind == "roster":
+        groups = _assemble(parts, ["scope"] + key_columns + GROUP_OUTPUT)
+    else:
+        groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
+        groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
     return CapReport(pol, groups, kind, key_columns, notes, problems)
 
 

@@ -168,11 +168,19 @@ class KeyCoder:
                     self._codes[col] = (np.where(codes < 0, m, codes).astype(np.int64), m + 1)
                 else:
                     self._codes[col] = (codes.astype(np.int64), m)
-            elif values.dtype.kind in "iub" and n:  # small-range integers (years) are their own codes
+            elif values.dtype.kind in "iub" and n:  # small-range integers (years): offsets, no hashing
                 v = values.to_numpy()
                 lo, hi = int(v.min()), int(v.max())
-                if hi - lo <= 4 * n + 1024:
-                    self._codes[col] = (v.astype(np.int64) - lo, hi - lo + 1)
+                if hi == lo:
+                    self._codes[col] = (np.zeros(n, dtype=np.int64), 1)
+                elif hi - lo <= 4 * n + 1024:  # numbered in order of first appearance, as pd.factorize does
+                    offset = v.astype(np.int64) - lo
+                    first = np.full(hi - lo + 1, n, dtype=np.int64)
+                    first[offset[::-1]] = np.arange(n - 1, -1, -1)
+                    seen = np.flatnonzero(first < n)
+                    number = np.empty(hi - lo + 1, dtype=np.int64)
+                    number[seen[np.argsort(first[seen])]] = np.arange(len(seen))
+                    self._codes[col] = (number[offset], len(seen))
             if col not in self._codes:
                 codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=False)
                 self._codes[col] = (codes.astype(np.int64), len(uniques))
@@ -230,7 +238,8 @@ class Partition:
             v = frame[k]
             if isinstance(v.dtype, pd.CategoricalDtype):  # the categories' own array: no text is converted
                 codes = v.cat.codes.to_numpy()[rows]
-                cols[k] = v.cat.categories.take(codes, allow_fill=True, fill_value=None).array
+                cols[k] = v.cat.categories.take(codes, allow_fill=True, fill_value=None).array if len(rows) \
+                    else np.empty(0, dtype=object)
             else:
                 cols[k] = v.iloc[rows].reset_index(drop=True)
         return pd.DataFrame(cols, index=pd.RangeIndex(len(rows)))
