@@ -178,6 +178,10 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
 
 def _stack(pieces: list, lengths: list[int]):
     """One output column from the scopes' pieces (None: the scope has no such key), typed as ``pd.concat`` types it."""
+    if all(isinstance(p, np.ndarray) and p.dtype == pieces[0].dtype and p.dtype != object for p in pieces):
+        return np.concatenate(pieces)  # same numpy dtype: pd.concat keeps it
+    if all(isinstance(p, pd.Categorical) and p.dtype == pieces[0].dtype for p in pieces):
+        return pd.Categorical.from_codes(np.concatenate([p.codes for p in pieces]), dtype=pieces[0].dtype)
     some = next(p for p in pieces if p is not None)
     series = [pd.Series(p, copy=False) if p is not None else pd.Series(some[:0]).reindex(range(m))
               for p, m in zip(pieces, lengths, strict=True)]
@@ -196,7 +200,7 @@ def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFram
     """The groups table of every scope: one frame built once (no frame per scope, no concat of frames)."""
     lengths = [len(p["scope"]) for p in parts]
     out = {c: _stack([p.get(c) for p in parts], lengths) for c in columns}
-    return pd.DataFrame({c: v.reset_index(drop=True) for c, v in out.items()})
+    return pd.DataFrame({c: v.array if isinstance(v, pd.Series) else v for c, v in out.items()}, copy=False)
 
 
 def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
