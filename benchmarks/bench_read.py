@@ -28,9 +28,9 @@ import pandas as pd
 import evalkit as ek
 
 try:
-    from harness import Row, memory_in_fresh_process, peak_memory, print_table, rounds, run_process
+    from harness import Row, memory_in_fresh_process, peak_memory, print_table, process_memory, rounds, run_process
 except ImportError:  # imported as benchmarks.bench_read
-    from .harness import Row, memory_in_fresh_process, peak_memory, print_table, rounds, run_process
+    from .harness import Row, memory_in_fresh_process, peak_memory, print_table, process_memory, rounds, run_process
 
 LEVEL_SPELLINGS = {  # how levels are written in real files, and what they mean
     "Hoàn thành xuất sắc nhiệm vụ": "EXCELLENT", "HTXSNV": "EXCELLENT",
@@ -108,14 +108,11 @@ def main(argv=None) -> list[Row]:
         rows = [Row(f"read_roster, {n:,}-row CSV, Vietnamese headers and levels", t["ours"],
                     "pandas.read_csv(dtype=str)", t["peer"], "≤ 3", memory["read_roster"], memory["read_csv"])]
         peer_cmd = [sys.executable, "-c", f"import pandas; pandas.read_csv({str(path)!r}, dtype=str)"]
-        runs: dict[str, list[tuple[float, float]]] = {"ours": [], "peer": []}
         run_process(cli), run_process(peer_cmd)  # warm-up
-        for _ in range(args.repeat):
-            runs["ours"].append(run_process(cli))
-            runs["peer"].append(run_process(peer_cmd))
-        rows.append(Row("evalkit check --json, same file (whole process)", [s for s, _ in runs["ours"]],
-                        "python -c 'pandas.read_csv(dtype=str)'", [s for s, _ in runs["peer"]], "≤ 5",
-                        max(m for _, m in runs["ours"]), max(m for _, m in runs["peer"])))
+        t = rounds({"ours": lambda: run_process(cli), "peer": lambda: run_process(peer_cmd)}, args.repeat, warmup=0)
+        rows.append(Row("evalkit check --json, same file (whole process)", t["ours"],
+                        "python -c 'pandas.read_csv(dtype=str)'", t["peer"], "≤ 5",
+                        process_memory(cli), process_memory(peer_cmd)))
         return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
