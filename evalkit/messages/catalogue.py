@@ -66,8 +66,54 @@ CATALOGUE: dict[str, dict[str, str]] = {
                        "vi": "không có trang tính tên {sheet!r}; sổ tính có {sheets}"},
     "input.xls_unsupported": {"en": "old .xls workbooks are not read; save as .xlsx or CSV",
                               "vi": "không đọc được sổ tính .xls cũ; hãy lưu lại dạng .xlsx hoặc CSV"},
-    "input.unsupported_type": {"en": "unsupported file type {suffix!r}; expected .csv or .xlsx",
-                               "vi": "không hỗ trợ loại tệp {suffix!r}; cần tệp .csv hoặc .xlsx"},
+    "input.unsupported_type": {"en": "unsupported file type {suffix!r}; expected .xlsx, .xls or .csv",
+                               "vi": "không hỗ trợ loại tệp {suffix!r}; cần tệp .xlsx, .xls hoặc .csv"},
+    "input.stdin": {"en": "reading from standard input ('-') is not supported: save the table as a .xlsx or .csv file and give its name",
+                    "vi": "không đọc được từ đầu vào chuẩn ('-'): hãy lưu bảng thành tệp .xlsx hoặc .csv rồi ghi tên tệp"},
+    "input.directory": {"en": "this is a folder, not a file: give the name of the .xlsx or .csv file inside it",
+                        "vi": "đây là thư mục, không phải tệp: hãy ghi tên tệp .xlsx hoặc .csv trong thư mục đó"},
+    "input.no_visible_sheet": {"en": "every sheet is hidden ({sheets}): unhide the sheet to check or name it with --sheet",
+                               "vi": "mọi trang tính đều bị ẩn ({sheets}): hãy bỏ ẩn trang cần kiểm tra hoặc chỉ rõ bằng --sheet"},
+    "input.many_sheets": {
+        "en": "more than one sheet holds a rating table ({sheets}): say which to check with --sheet, e.g. --sheet {example!r}",
+        "vi": "có nhiều trang tính chứa bảng xếp loại ({sheets}): hãy chỉ rõ trang cần kiểm tra bằng --sheet, ví dụ --sheet {example!r}"},
+    "input.formula_without_value": {
+        "en": "formula with no saved value (the file was never opened and saved in Excel): open it in Excel or LibreOffice, save, and check again",
+        "vi": "ô công thức chưa có giá trị lưu sẵn (tệp chưa từng được mở và lưu bằng Excel): hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi kiểm tra lại"},
+    "input.count_ambiguous": {
+        "en": "count can be read two ways (thousands separator or decimal part): write it as a whole number without separators",
+        "vi": "số lượng có thể hiểu theo hai cách (dấu phân cách hàng nghìn hay phần thập phân): hãy ghi số nguyên, không dùng dấu phân cách"},
+    "input.year_from_date": {
+        "en": "year typed in a date cell: read as {year} ({n} cell(s)); format the column as a number to avoid this",
+        "vi": "năm được nhập vào ô định dạng ngày: đọc là {year} ({n} ô); nên định dạng cột là số"},
+    "input.unit_is_agency": {
+        "en": "the cap is checked per {agency!r} (the agency); {department!r} is kept as information, not as a unit",
+        "vi": "giới hạn được kiểm tra theo {agency!r} (cơ quan); cột {department!r} chỉ giữ để tham khảo, không coi là đơn vị"},
+    "input.person_row_incomplete": {
+        "en": "this row holds a person but has no {missing}: fill it in (the row is not dropped)",
+        "vi": "dòng này có thông tin một người nhưng thiếu {missing}: hãy điền đủ (dòng không bị bỏ qua)"},
+    "input.hidden_rows": {"en": "{n} hidden row(s) were read and checked: rows {rows}",
+                          "vi": "{n} dòng bị ẩn vẫn được đọc và kiểm tra: dòng {rows}"},
+    "input.similar_units": {
+        "en": "names that differ only in case or accents are kept as separate groups: {names}; "
+              "correct the file or use --merge-similar-units",
+        "vi": "các tên chỉ khác nhau về chữ hoa, chữ thường hoặc dấu đang được tính là các nhóm riêng: {names}; "
+              "hãy sửa tệp hoặc dùng --merge-similar-units"},
+    "input.similar_units_merged": {
+        "en": "names that differ only in case or accents were merged into {name!r}: {names}",
+        "vi": "các tên chỉ khác nhau về chữ hoa, chữ thường hoặc dấu đã được gộp thành {name!r}: {names}"},
+    "input.total_mismatch": {"en": "the total {total} differs from the sum of the levels {columns} = {parts}",
+                             "vi": "tổng số {total} khác tổng các mức {columns} = {parts}"},
+    "input.unit_blank": {"en": "row has counts but no unit", "vi": "dòng có số liệu nhưng không ghi đơn vị"},
+    "input.group_twice": {"en": "this group is listed twice (first at row {first_row})",
+                          "vi": "nhóm này có hai dòng (lần đầu ở dòng {first_row})"},
+    "input.no_rated_person": {
+        "en": "no rated person found: the table has no row with a rating (an empty list or a blank template?); nothing to check",
+        "vi": "không tìm thấy người nào được xếp loại: bảng không có dòng nào có kết quả xếp loại (danh sách trống hay mẫu chưa điền?); không có gì để kiểm tra"},
+    "input.no_year_rows": {"en": "--year {year} given but the file has no rows for that year",
+                           "vi": "đã chọn --year {year} nhưng tệp không có dòng nào của năm đó"},
+    "input.no_year_column": {"en": "--year given but the file has no year column",
+                             "vi": "đã chọn --year nhưng tệp không có cột năm"},
     # what a table holds (the {kind} of input.empty_*)
     "kind.roster": {"en": "staff ratings", "vi": "kết quả xếp loại cán bộ"},
     "kind.counts": {"en": "counts by rating level", "vi": "số lượng theo mức xếp loại"},
