@@ -139,7 +139,7 @@ def _choose_sheet(path: Path, names: list[str], visible: list[bool], active: str
     active visible sheet. Two or more candidates: an error listing them and ``--sheet``."""
     if sheet is not None:
         if sheet not in names:
-            raise _single_problem(str(path), sheet, "input.no_sheet", sheet=sheet,
+            raise _single_problem(str(path), sheet, "input.no_sheet", name=sheet,
                                   sheets=", ".join(repr(s) for s in names))
         return sheet
     shown = [n for n, v in zip(names, visible, strict=True) if v]

@@ -301,7 +301,7 @@ def compare(population_spec: ProvinceSpec | Province | None = None, policies: di
              for i in range(n_chunks)]
     mapper = executor.map(_run_chunk, tasks) if executor is not None else map(_run_chunk, tasks)
     if progress:
-        from ..analysis.progress import progress_bar
+        from .progress import progress_bar
 
         mapper = progress_bar(mapper, total=n_chunks, desc="replicate chunks")
     parts = list(mapper)
