@@ -71,47 +71,117 @@ _GREY = "FFEFEFEF"
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str | None = None, verdict=None,
-                   empty_text: str = "No rows.") -> Path:
-    """Write tables as sheets in the house style: bold frozen headers, fitted widths, rows coloured by
-    ``status_column`` (True green, False red), the first sheet a two-column summary whose first value
-    is the verdict. Every text cell is neutralised against formula injection."""
+                   empty_text: str = "No rows.", signature: dict | None = None) -> Path:
+    """Write tables as sheets in the house style, ready to print and sign.
+
+    Bold frozen header row repeated on every printed page, a filter on every table, fitted widths,
+    landscape A4 fitted to the page width; rows coloured by ``status_column`` (True green, False
+    red); the first sheet a two-column summary whose first value is the verdict, followed by the
+    ``signature`` block (``place_date``, ``left`` and ``right`` as (title, hint)) when given. Every
+    text cell is neutralised against formula injection. Written in openpyxl's write-only mode:
+    rows stream to disk, so a 300,000-row roster takes little memory.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
+    bold, grey = Font(bold=True), PatternFill("solid", fgColor=_GREY)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    fills = {True: PatternFill("solid", fgColor=_GREEN), False: PatternFill("solid", fgColor=_RED)}
     for i, (title, df) in enumerate(sheets.items()):
         ws = wb.create_sheet(str(title)[:31])
         headers = [str(c) for c in df.columns]
-        ws.append([neutralise(h) for h in headers])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor=_GREY)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        status_idx = headers.index(status_column) if status_column in headers else None
-        for rec in df.itertuples(index=False):
-            ws.append([_excel_value(v) for v in rec])
-            if status_idx is not None and not pd.isna(rec[status_idx]):
-                fill = _GREEN if bool(rec[status_idx]) else _RED
-                for cell in ws[ws.max_row]:
-                    cell.fill = PatternFill("solid", fgColor=fill)
+        summary = i == 0 and df.shape[1] == 2
+        widths = _widths(df, headers)
+        if summary:
+            widths[1] = 100
+        for j, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = w
         ws.freeze_panes = "A2"
-        for j, h in enumerate(headers, start=1):
-            values = [h] + [str(v) for v in df.iloc[:200, j - 1].tolist()]
-            ws.column_dimensions[get_column_letter(j)].width = max(min(max(len(v) for v in values) + 2, 80), 8)
-        if i == 0 and df.shape[1] == 2:  # the summary sheet
-            ws.column_dimensions["B"].width = 100
-            for row in ws.iter_rows(min_row=2):
-                row[1].alignment = Alignment(wrap_text=True, vertical="top")
-            ws["B2"].font = Font(bold=True)
-            ws["B2"].fill = PatternFill("solid", fgColor={True: _GREEN, False: _RED}.get(verdict, _GREY))
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = 9  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
+        if len(headers):
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(df), 1) + 1}"
+        head = []
+        for h in headers:
+            c = WriteOnlyCell(ws, value=neutralise(h))
+            c.font, c.fill, c.alignment = bold, grey, wrap
+            head.append(c)
+        ws.append(head)
+        columns = [_column_values(df.iloc[:, j]) for j in range(df.shape[1])]
+        status_idx = headers.index(status_column) if status_column in headers else None
+        for r, values in enumerate(zip(*columns)):
+            if summary:
+                cells = [WriteOnlyCell(ws, value=v) for v in values]
+                cells[1].alignment = wrap
+                if r == 0:
+                    cells[1].font = bold
+                    cells[1].fill = fills.get(verdict, grey)
+                ws.append(cells)
+            elif status_idx is not None and values[status_idx] is not None:
+                fill = fills[bool(values[status_idx])]
+                cells = [WriteOnlyCell(ws, value=v) for v in values]
+                for c in cells:
+                    c.fill = fill
+                ws.append(cells)
+            else:
+                ws.append(values)
         if not len(df):
             ws.append([empty_text])
+        if summary and signature:
+            _signature_block(ws, signature, WriteOnlyCell, bold)
     path = Path(path)
     wb.properties.creator = f"evalkit {_version()}"
     wb.save(path)
     return path
+
+
+def _signature_block(ws, signature: dict, cell, bold) -> None:
+    """Place and date, then the two who sign: who prepared the table, and the head of the unit."""
+    from openpyxl.styles import Alignment, Font
+
+    center = Alignment(horizontal="center")
+    ws.append([])
+    date = cell(ws, value=signature["place_date"])
+    date.font, date.alignment = Font(italic=True), Alignment(horizontal="right")
+    ws.append([None, date])
+    titles, hints = [], []
+    for title, hint in (signature["left"], signature["right"]):
+        t = cell(ws, value=title)
+        t.font, t.alignment = bold, center
+        h = cell(ws, value=hint)
+        h.font, h.alignment = Font(italic=True), center
+        titles.append(t)
+        hints.append(h)
+    ws.append(titles)
+    ws.append(hints)
+
+
+def _widths(df: pd.DataFrame, headers: list[str]) -> list[int]:
+    out = []
+    for j, h in enumerate(headers):
+        values = [h] + [str(v) for v in df.iloc[:200, j].tolist()]
+        out.append(max(min(max(len(v) for v in values) + 2, 60), 8))
+    return out
+
+
+def _column_values(s: pd.Series) -> list:
+    """One column as Excel values, converted per column (numbers stay numbers; text neutralised)."""
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
+    if kind and kind in "iub":
+        return s.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in s.tolist()]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [_excel_value(v) for v in s.cat.categories]
+        return [None if c < 0 else cats[c] for c in s.cat.codes.tolist()]
+    return [_excel_value(v) for v in s.astype(object).tolist()]
 
 
 def _excel_value(v):

@@ -291,6 +291,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
                        "vi": "{path} đã tồn tại: hãy chọn tên khác hoặc thêm --force để ghi đè"},
     "cli.out_type": {"en": "--out {path}: expected a .xlsx or .html file name",
                      "vi": "--out {path}: cần tên tệp .xlsx hoặc .html"},
+    # the Decree 90 ceilings, by the reason the rule gives (English text as the rule writes it)
+    "ceiling.tasks_overcompleted": {"en": "under half of tasks over-completed: not excellent (Decree 90, Arts. 8–13)",
+                                    "vi": "dưới một nửa nhiệm vụ vượt tiến độ, chất lượng: không được Hoàn thành xuất sắc (Nghị định 90, Điều 8–13)"},
+    "ceiling.leader_targets": {"en": "leader: under 50% of targets exceeded: not excellent (Decree 90)",
+                               "vi": "lãnh đạo: dưới 50% chỉ tiêu vượt mức: không được Hoàn thành xuất sắc (Nghị định 90)"},
+    "ceiling.leader_on_time": {
+        "en": "leader: targets on time or managed units below the threshold: at most completed (Decree 90)",
+        "vi": "lãnh đạo: tỷ lệ chỉ tiêu đúng hạn hoặc đơn vị phụ trách dưới ngưỡng: cao nhất Hoàn thành nhiệm vụ (Nghị định 90)"},
+    "ceiling.leave": {"en": "3 to under 6 months of leave: at most completed (Decree 90)",
+                      "vi": "nghỉ từ 3 đến dưới 6 tháng: cao nhất Hoàn thành nhiệm vụ (Nghị định 90)"},
+    "ceiling.criteria_failed": {"en": "over half of task criteria failed: not completed (Decree 90)",
+                                "vi": "quá một nửa tiêu chí nhiệm vụ không đạt: Không hoàn thành nhiệm vụ (Nghị định 90)"},
+    "ceiling.disciplined": {"en": "disciplined in the year: not completed (Decree 48/2023)",
+                            "vi": "bị kỷ luật trong năm: Không hoàn thành nhiệm vụ (Nghị định 48/2023)"},
+    "ceiling.months_worked": {"en": "under 6 months worked: not rated (Decree 90)",
+                              "vi": "công tác dưới 6 tháng: không xếp loại (Nghị định 90)"},
     # ---- command line ----------------------------------------------------------------------
     "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n} problem(s)",
                            "vi": "evalkit: không dùng được dữ liệu đầu vào: {n} lỗi"},
