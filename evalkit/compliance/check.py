@@ -200,7 +200,7 @@ class CheckResult(Result):
         rows += [(label("date", lang), self.checked_on), (label("version", lang), _version())]
         if len(s) > 1 or int(s["excess"].sum()) != self.total_demotions():
             rows.append((label("notes", lang), label("excess_note", lang, d=self.total_demotions())))
-        rows += [(label("notes", lang), _note_text(note, lang)) for note in r.notes]
+        rows += [(label("notes", lang), note_text(note, lang)) for note in r.notes]
         if self.pseudonymized:
             rows.append((label("notes", lang), label("pseudonym", lang)))
         if self.suppress_below:
@@ -241,11 +241,11 @@ class CheckResult(Result):
                "council": (records(self.council.drop(columns=["council_group"]))
                            if self.council is not None else None),
                "problems": records(localise_problems(self.problems, lang).drop(columns=["params"])),
-               "notes": [_note_text(n, lang) for n in self.report.notes]}
+               "notes": [note_text(n, lang) for n in self.report.notes]}
         return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
 
 
-def _note_text(note: Message, lang: str) -> str:
+def note_text(note: Message, lang: str) -> str:
     """A note with column names in ``lang`` (``unit_id × task_group`` → ``Đơn vị × Nhóm nhiệm vụ``)."""
     params = dict(note.params)
     for key in ("scope", "missing", "column"):
@@ -423,10 +423,10 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
     JSON). With ``suppress_below`` groups of fewer people show no count, and the people of those
     groups are left out of the calibration, council and ceilings lists.
 
-    >>> import pandas as pd
     Three excellent and five good: the cap is 1 and two must move; A3 (80) surely does, and one of
     A1 and A2 (both 95), which the council chooses:
 
+    >>> import pandas as pd
     >>> raw = pd.DataFrame({"Mã CB": [f"A{i}" for i in range(1, 9)], "Năm": 2026, "Đơn vị": "U",
     ...                     "Điểm": [95, 95, 80, 75, 75, 75, 75, 75], "Xếp loại": ["HTXSNV"] * 3 + ["HTTNV"] * 5})
     >>> result = check_file(raw)
@@ -521,5 +521,5 @@ def _drop_hidden(table: pd.DataFrame | None, report: CapReport, small: np.ndarra
     return table[~hide].reset_index(drop=True)
 
 
-__all__ = ["CheckResult", "Message", "above_ceilings", "band_contradictions", "check_file", "council_choices",
+__all__ = ["CheckResult", "Message", "above_ceilings", "band_contradictions", "check_file", "council_choices", "note_text",
            "mask_problems"]

@@ -315,8 +315,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "evalkit: pseudonymisation key generated for this run (keep it secret; set EVALKIT_PSEUDONYM_KEY to reuse): {key}",
         "vi": "evalkit: đã tạo khoá mã hoá mã cán bộ cho lần chạy này (giữ bí mật; đặt EVALKIT_PSEUDONYM_KEY để dùng lại): {key}"},
     "cli.check_summary": {
-        "en": "policy: {policy}; groups checked: {groups}; over the cap: {over}; excellent over the cap: {excess}; minimal demotions: {demotions}",
-        "vi": "quy định: {policy}; số nhóm kiểm tra: {groups}; số nhóm vượt giới hạn: {over}; số HTXSNV vượt giới hạn: {excess}; số người tối thiểu phải hạ mức: {demotions}"},
+        "en": "policy: {policy}; groups checked: {groups}; over the cap: {over}; rated excellent (each person once): {excellent}; people who must move to good: {demotions}",
+        "vi": "quy định: {policy}; số nhóm kiểm tra: {groups}; số nhóm vượt giới hạn: {over}; số người Hoàn thành xuất sắc (mỗi người tính một lần): {excellent}; số người phải chuyển xuống Hoàn thành tốt: {demotions}"},
     "cli.note": {"en": "note: {text}", "vi": "ghi chú: {text}"},
     "cli.input_warnings": {"en": "{n} warning(s) about the input (see the report)",
                            "vi": "{n} cảnh báo về dữ liệu đầu vào (xem báo cáo)"},
