@@ -76,9 +76,8 @@ def test_bad_input_exits_2_naming_row_and_column(capsys, name):
     code, _, err = run(capsys, "check", FIXTURES / "bad" / name)
     assert code == 2
     assert "Traceback" not in err and name in err
-    reader = ek.read_counts if "count" in name else ek.read_roster
     with pytest.raises(ek.InputError) as exc:
-        reader(FIXTURES / "bad" / name)
+        ek.check_file(FIXTURES / "bad" / name)
     rec = exc.value.problems.iloc[0]
     if not pd.isna(rec["row"]):
         assert f"row {int(rec['row'])}" in err

@@ -115,6 +115,8 @@ class CheckResult(Result):
         lang = lang or self.lang
         groups = self.report.groups.copy()
         groups["fix"] = self.fix_texts(groups, lang)
+        if self.report.policy.reference is not None:
+            groups["reference"] = cite(self.report.policy.reference, lang)
         small = self._small()
         groups["scope"] = groups["scope"].map(lambda sc: " × ".join(column_label(k, lang) for k in str(sc).split(" × ")))
         if self.suppress_below:

@@ -530,7 +530,16 @@ _TOTAL_PATTERN = re.compile(r"^(?:(?:tong cong|tong so|tong hop|cong chung|tong 
 _SECTION_NUMBER = re.compile(r"^(?:[IVXLC]+|[A-Z])\.?$")
 _SIGNATURE = re.compile(r"nguoi lap|lap bieu|thu truong|giam doc|chu tich|truong phong|ky ten|ky ghi ro|"
                         r"ghi ro ho ten|dong dau|ngay \S* ?thang|noi nhan|xac nhan|ghi chu|ke toan|tm |kt |"
-                        r"^\W*$")
+                        r"^\W*$|^\(?ky\b")
+
+
+def _all_cells_match(text: pd.DataFrame, pattern: re.Pattern) -> np.ndarray:
+    """Rows whose every filled cell matches ``pattern`` (folded), computed once per distinct value."""
+    ok = np.ones(len(text), dtype=bool)
+    for c in text.columns:
+        hit = _map_unique(text[c], lambda v: not v or bool(pattern.search(L.match_key(v)))).to_numpy(dtype=bool)
+        ok &= hit
+    return ok
 
 
 def _ranges(rows) -> str:
@@ -623,6 +632,12 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
         col = next(c for c in ("unit_id", "row_no", "name") if c in text.columns and text[c].iloc[i] != "")
         problems.add("input.row_skipped_total", row=int(rows[i]), column=headers[col], value=text[col].iloc[i],
                      severity="warning")
+    # signature and note lines ("Người lập biểu", "Thủ trưởng đơn vị", "Ghi chú: …") under the table
+    signature = ~blank & ~total & _all_cells_match(text, _SIGNATURE)
+    for i in np.flatnonzero(signature):
+        c, v = next((c, v) for c, v in text.iloc[i].items() if v != "")
+        problems.add("input.row_skipped_no_required", row=int(rows[i]), column=headers[c], value=v, severity="warning")
+    total |= signature
     required = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in text.columns]
     footer = ~blank & ~total & text[required].eq("").all(axis=1).to_numpy()
     person_columns = [c for c in ("name", "score", "level", "person_id") if c in text.columns and c not in required]
