@@ -13,18 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Make a text cell inert in a spreadsheet (no formula, no DDE): prefix it with a quote.
-
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5 days"), neutralise(-5)
-    ('\\'=HYPERLINK("http://x")', "'-5 days", -5)
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+from .xlsx import (BOLD_CENTER, GREEN, ITALIC_CENTER, ITALIC_RIGHT, RED, VERDICT_BAD, VERDICT_NONE, VERDICT_OK, Sheet,
+                   neutralise, write_xlsx)
 
 
 def records(df: pd.DataFrame) -> list[dict]:
@@ -65,9 +55,6 @@ def file_sha256(path) -> str:
 # Excel
 # --------------------------------------------------------------------------------------------
 
-_RED = "FFF4CCCC"
-_GREEN = "FFD9EAD3"
-_GREY = "FFEFEFEF"
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str | None = None, verdict=None,
@@ -78,89 +65,32 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
     landscape A4 fitted to the page width; rows coloured by ``status_column`` (True green, False
     red); the first sheet a two-column summary whose first value is the verdict, followed by the
     ``signature`` block (``place_date``, ``left`` and ``right`` as (title, hint)) when given. Every
-    text cell is neutralised against formula injection. Written in openpyxl's write-only mode:
-    rows stream to disk, so a 300,000-row roster takes little memory.
+    text cell is neutralised against formula injection. Rows are streamed in chunks
+    (:mod:`evalkit.io.xlsx`), so a 300,000-row roster takes little time and memory.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    bold, grey = Font(bold=True), PatternFill("solid", fgColor=_GREY)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    fills = {True: PatternFill("solid", fgColor=_GREEN), False: PatternFill("solid", fgColor=_RED)}
+    out = []
     for i, (title, df) in enumerate(sheets.items()):
-        ws = wb.create_sheet(str(title)[:31])
         headers = [str(c) for c in df.columns]
         summary = i == 0 and df.shape[1] == 2
         widths = _widths(df, headers)
+        sheet = Sheet(str(title), df, widths=widths, empty_text=empty_text)
         if summary:
-            widths[1] = 100
-        for j, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = w
-        ws.freeze_panes = "A2"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = 9  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = "1:1"
-        if len(headers):
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(df), 1) + 1}"
-        head = []
-        for h in headers:
-            c = WriteOnlyCell(ws, value=neutralise(h))
-            c.font, c.fill, c.alignment = bold, grey, wrap
-            head.append(c)
-        ws.append(head)
-        columns = [_column_values(df.iloc[:, j]) for j in range(df.shape[1])]
-        status_idx = headers.index(status_column) if status_column in headers else None
-        for r, values in enumerate(zip(*columns)):
-            if summary:
-                cells = [WriteOnlyCell(ws, value=v) for v in values]
-                cells[1].alignment = wrap
-                if r == 0:
-                    cells[1].font = bold
-                    cells[1].fill = fills.get(verdict, grey)
-                ws.append(cells)
-            elif status_idx is not None and values[status_idx] is not None:
-                fill = fills[bool(values[status_idx])]
-                cells = [WriteOnlyCell(ws, value=v) for v in values]
-                for c in cells:
-                    c.fill = fill
-                ws.append(cells)
-            else:
-                ws.append(values)
-        if not len(df):
-            ws.append([empty_text])
-        if summary and signature:
-            _signature_block(ws, signature, WriteOnlyCell, bold)
-    path = Path(path)
-    wb.properties.creator = f"evalkit {_version()}"
-    wb.save(path)
-    return path
-
-
-def _signature_block(ws, signature: dict, cell, bold) -> None:
-    """Place and date, then the two who sign: who prepared the table, and the head of the unit."""
-    from openpyxl.styles import Alignment, Font
-
-    center = Alignment(horizontal="center")
-    ws.append([])
-    date = cell(ws, value=signature["place_date"])
-    date.font, date.alignment = Font(italic=True), Alignment(horizontal="right")
-    ws.append([None, date])
-    titles, hints = [], []
-    for title, hint in (signature["left"], signature["right"]):
-        t = cell(ws, value=title)
-        t.font, t.alignment = bold, center
-        h = cell(ws, value=hint)
-        h.font, h.alignment = Font(italic=True), center
-        titles.append(t)
-        hints.append(h)
-    ws.append(titles)
-    ws.append(hints)
+            sheet.widths[1] = 100
+            sheet.wrap_columns = (1,)
+            sheet.first_row_style = {1: {True: VERDICT_OK, False: VERDICT_BAD}.get(verdict, VERDICT_NONE)}
+            if signature:
+                left, right = signature["left"], signature["right"]
+                sheet.after = [[], [(None, 0), (signature["place_date"], ITALIC_RIGHT)],
+                               [(left[0], BOLD_CENTER), (right[0], BOLD_CENTER)],
+                               [(left[1], ITALIC_CENTER), (right[1], ITALIC_CENTER)]]
+        elif status_column in headers:
+            status = df[status_column].astype(object).to_numpy()
+            styles = np.full(len(df), None, dtype=object)
+            styles[status == True] = GREEN  # noqa: E712 - elementwise on objects
+            styles[status == False] = RED  # noqa: E712
+            sheet.row_styles = styles
+        out.append(sheet)
+    return write_xlsx(path, out, creator=f"evalkit {_version()}")
 
 
 def _widths(df: pd.DataFrame, headers: list[str]) -> list[int]:
@@ -169,33 +99,6 @@ def _widths(df: pd.DataFrame, headers: list[str]) -> list[int]:
         values = [h] + [str(v) for v in df.iloc[:200, j].tolist()]
         out.append(max(min(max(len(v) for v in values) + 2, 60), 8))
     return out
-
-
-def _column_values(s: pd.Series) -> list:
-    """One column as Excel values, converted per column (numbers stay numbers; text neutralised)."""
-    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
-    if kind and kind in "iub":
-        return s.tolist()
-    if kind == "f":
-        return [None if v != v else v for v in s.tolist()]
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [_excel_value(v) for v in s.cat.categories]
-        return [None if c < 0 else cats[c] for c in s.cat.codes.tolist()]
-    return [_excel_value(v) for v in s.astype(object).tolist()]
-
-
-def _excel_value(v):
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (int, float, bool)):
-        return v
-    return neutralise(str(v))
 
 
 # --------------------------------------------------------------------------------------------
