@@ -17,7 +17,7 @@ import yaml
 
 from .. import policies as P
 from ..compliance import check_file, check_recruitment
-from ..compliance.check import mask_problems, note_text
+from ..compliance.check import mask_problems, note_text, policy_name
 from ..compliance.privacy import pseudonym_key
 from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import records
@@ -203,14 +203,14 @@ def cmd_check(args) -> int:
         print(render("cli.read_from", lang, where=label("in_sheet", lang, file=where, sheet=result.sheet)
                      if result.sheet else where))
         print(result.verdict(lang))
-        print(render("cli.check_summary", lang, policy=report.policy.name, groups=int(s["groups"].sum()),
+        print(render("cli.check_summary", lang, policy=policy_name(report.policy, lang), groups=int(s["groups"].sum()),
                      over=int(s["over_cap"].sum()), excellent=result.excellent_total,
                      demotions=result.total_demotions()))
         for scope, excess in zip(s["scope"], s["excess"], strict=True):
             scope_text = " × ".join(column_label(k, lang) for k in str(scope).split(" × "))
             print("  " + render("cli.excess_by_scope", lang, scope=scope_text, n=int(excess)))
         for note in report.notes:
-            print(render("cli.note", lang, text=note_text(note, lang)))
+            print(render("cli.note", lang, text=note_text(note, lang, report.policy)))
         if report.problems is not None and len(report.problems):
             print(render("cli.input_warnings", lang, n=len(report.problems)))
         if result.ceilings is not None and len(result.ceilings):

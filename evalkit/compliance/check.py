@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -122,6 +124,7 @@ class CheckResult(Result):
         if self.suppress_below:
             groups = suppress_small(groups, self.suppress_below, lang)
             groups.loc[small, "fix"] = None  # "demote 2 of 3" would tell the count
+        groups = _printable(groups, self.report.policy)
         violations = groups[self.report.groups["compliant"].eq(False).fillna(False).to_numpy()]
         tables = {"summary": self.summary_table(lang), "groups": groups, "violations": violations}
         if self.calibration is not None:
@@ -202,7 +205,7 @@ class CheckResult(Result):
         rows += [(label("date", lang), self.checked_on), (label("version", lang), _version())]
         if len(s) > 1 or int(s["excess"].sum()) != self.total_demotions():
             rows.append((label("notes", lang), label("excess_note", lang, d=self.total_demotions())))
-        rows += [(label("notes", lang), note_text(note, lang)) for note in r.notes]
+        rows += [(label("notes", lang), note_text(note, lang, pol)) for note in r.notes]
         if self.pseudonymized:
             rows.append((label("notes", lang), label("pseudonym", lang)))
         if self.suppress_below:
@@ -220,7 +223,8 @@ class CheckResult(Result):
     def to_excel(self, path, lang: str | None = None):
         lang = lang or self.lang
         return write_workbook(self.localised_tables(lang), path, status_column=column_labels(lang)["compliant"],
-                              verdict=self.compliant, empty_text=label("no_rows", lang), signature=self.signature(lang))
+                              verdict=self.compliant, empty_text=label("no_rows", lang), signature=self.signature(lang),
+                              bool_words=yes_no(lang))
 
     def to_json(self, lang: str | None = None) -> str:
         lang = lang or self.lang
@@ -243,17 +247,52 @@ class CheckResult(Result):
                "council": (records(self.council.drop(columns=["council_group"]))
                            if self.council is not None else None),
                "problems": records(localise_problems(self.problems, lang).drop(columns=["params"])),
-               "notes": [note_text(n, lang) for n in self.report.notes]}
+               "notes": [note_text(n, lang, self.report.policy) for n in self.report.notes]}
         return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
 
 
-def note_text(note: Message, lang: str) -> str:
-    """A note with column names in ``lang`` (``unit_id × task_group`` → ``Đơn vị × Nhóm nhiệm vụ``)."""
+def _printable(groups: pd.DataFrame, pol: P.Policy) -> pd.DataFrame:
+    """The groups without columns that repeat the summary for every row (rule code, citation, the
+    policy's own ratio, no exception): the table fits a printed page."""
+    drop = ["rule_id"]
+    if groups["reference"].astype(str).nunique() <= 1:
+        drop.append("reference")
+    if groups["exception"].isna().all() or (groups["exception"].astype(str) == "").all():
+        drop.append("exception")
+    if (groups["ratio"].astype(str) == str(pol.ratio)).all():
+        drop.append("ratio")
+    return groups.drop(columns=drop)
+
+
+def policy_name(pol: P.Policy, lang: str) -> str:
+    """The policy as a reader names it: its code in English, its legal instrument in Vietnamese."""
+    if lang == "vi" and pol.reference is not None:
+        return cite(SimpleNamespace(instrument=pol.reference.instrument, article=None), lang)
+    return pol.name
+
+
+def _value_words(text: str, lang: str) -> str:
+    """Column names and staff-type codes inside a note (``population ∈ {civil_servant}``) in ``lang``."""
+    def word(m):
+        w = m.group(0)
+        code = f"population.{w}"
+        return render(code, lang) if code in CATALOGUE else column_label(w, lang)
+    return re.sub(r"[a-z]+(?:_[a-z]+)+|\bpopulation\b|\bTrue\b", word, str(text))
+
+
+def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
+    """A note with column names, staff types and the policy in ``lang`` (``unit_id × task_group`` →
+    ``Đơn vị × Nhóm nhiệm vụ``, ``civil_servant`` → ``công chức``)."""
     params = dict(note.params)
     for key in ("scope", "missing", "column"):
         if key in params:
             params[key] = ", ".join(" × ".join(column_label(c.strip(), lang) for c in part.split(" × "))
                                     for part in str(params[key]).split(", "))
+    for key in ("allowed", "filters"):
+        if key in params:
+            params[key] = _value_words(params[key], lang)
+    if "policy" in params and policy is not None and params["policy"] == policy.name:
+        params["policy"] = policy_name(policy, lang)
     return render(note.code, lang, **params)
 
 
@@ -524,4 +563,5 @@ def _drop_hidden(table: pd.DataFrame | None, report: CapReport, small: np.ndarra
 
 
 __all__ = ["CheckResult", "Message", "above_ceilings", "band_contradictions", "check_file", "council_choices", "note_text",
+           "policy_name",
            "mask_problems"]

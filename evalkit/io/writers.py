@@ -58,13 +58,15 @@ def file_sha256(path) -> str:
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str | None = None, verdict=None,
-                   empty_text: str = "No rows.", signature: dict | None = None) -> Path:
+                   empty_text: str = "No rows.", signature: dict | None = None,
+                   bool_words: tuple[str, str] | None = None) -> Path:
     """Write tables as sheets in the house style, ready to print and sign.
 
     Bold frozen header row repeated on every printed page, a filter on every table, fitted widths,
     landscape A4 fitted to the page width; rows coloured by ``status_column`` (True green, False
     red); the first sheet a two-column summary whose first value is the verdict, followed by the
-    ``signature`` block (``place_date``, ``left`` and ``right`` as (title, hint)) when given. Every
+    ``signature`` block (``place_date``, ``left`` and ``right`` as (title, hint)) when given; yes/no
+    columns as ``bool_words`` when given (a report in Vietnamese shows no TRUE/FALSE). Every
     text cell is neutralised against formula injection. Rows are streamed in chunks
     (:mod:`evalkit.io.xlsx`), so a 300,000-row roster takes little time and memory.
     """
@@ -83,21 +85,34 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
                 sheet.after = [[], [(None, 0), (signature["place_date"], ITALIC_RIGHT)],
                                [(left[0], BOLD_CENTER), (right[0], BOLD_CENTER)],
                                [(left[1], ITALIC_CENTER), (right[1], ITALIC_CENTER)]]
-        elif status_column in headers:
+        else:  # long texts (reasons, messages) wrap inside their column instead of running off the page
+            sheet.wrap_columns = tuple(j for j, w in enumerate(widths) if w >= _MAX_WIDTH)
+        if not summary and status_column in headers:
             status = df[status_column].astype(object).to_numpy()
             styles = np.full(len(df), None, dtype=object)
             styles[status == True] = GREEN  # noqa: E712 - elementwise on objects
             styles[status == False] = RED  # noqa: E712
             sheet.row_styles = styles
+        if bool_words:
+            flags = [c for c in df.columns if df[c].dtype == bool or str(df[c].dtype) == "boolean"]
+            if flags:
+                df = df.copy()
+                for c in flags:
+                    df[c] = df[c].astype(object).map({True: bool_words[0], False: bool_words[1]})
+                sheet.frame = df
         out.append(sheet)
     return write_xlsx(path, out, creator=f"evalkit {_version()}")
+
+
+_MAX_WIDTH = 60
 
 
 def _widths(df: pd.DataFrame, headers: list[str]) -> list[int]:
     out = []
     for j, h in enumerate(headers):
-        values = [h] + [str(v) for v in df.iloc[:200, j].tolist()]
-        out.append(max(min(max(len(v) for v in values) + 2, 60), 8))
+        values = [str(v) for v in df.iloc[:200, j].tolist() if v is not None]
+        longest = max([len(v) for v in values] + [min(len(h), 20)])  # a long header wraps rather than widens
+        out.append(max(min(longest + 2, _MAX_WIDTH), 8))
     return out
 
 

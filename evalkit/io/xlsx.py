@@ -119,6 +119,12 @@ def _value_xml(v) -> str | None:
     return _text_xml(str(v))
 
 
+def _height(texts: list[str], widths: list[float]) -> str:
+    """The ``ht`` attribute for a row whose wrapped texts need more than one line ("" if one line does)."""
+    lines = max((-(-len(t) // max(int(w) - 2, 1)) for t, w in zip(texts, widths, strict=False) if t), default=1)
+    return f' ht="{15 * lines}" customHeight="1"' if lines > 1 else ""
+
+
 def _sheet_xml(sheet: Sheet, write) -> str:
     """Write one worksheet's XML through ``write``; returns the table's range (for the filter)."""
     df = sheet.frame
@@ -138,9 +144,14 @@ def _sheet_xml(sheet: Sheet, write) -> str:
         write("<cols>" + "".join(f'<col min="{j}" max="{j}" width="{w:g}" customWidth="1"/>'
                                  for j, w in enumerate(sheet.widths, start=1)) + "</cols>")
     write("<sheetData>")
+    widths = sheet.widths or [10] * ncol
     head = "".join(f'<c r="{letters[j]}1" s="{HEADER}"{_text_xml(str(h))}' for j, h in enumerate(df.columns))
-    write(f'<row r="1">{head}</row>')
+    write(f'<row r="1"{_height([str(h) for h in df.columns], widths)}>{head}</row>')
     wrap = set(sheet.wrap_columns)
+    heights = {}
+    if wrap and len(df) <= 20000:  # wrapped text: rows as tall as their text (no program fits them on opening)
+        for i in range(len(df)):
+            heights[i + 2] = _height([str(df.iloc[i, j]) if j in wrap else "" for j in range(df.shape[1])], widths)
     for start in range(0, len(df), _CHUNK):
         part = df.iloc[start:start + _CHUNK]
         cols = [_fragments(part.iloc[:, j]) for j in range(part.shape[1])]
@@ -161,7 +172,7 @@ def _sheet_xml(sheet: Sheet, write) -> str:
                         cells.append(f'<c r="{letters[j]}{rn}" s="{s}"/>')
                     continue
                 cells.append(f'<c r="{letters[j]}{rn}"' + (f' s="{s}"' if s is not None else "") + f)
-            out.append(f'<row r="{rn}">{"".join(cells)}</row>')
+            out.append(f'<row r="{rn}"{heights.get(rn, "")}>{"".join(cells)}</row>')
         write("".join(out))
     rn = nrow
     extra = ([[(sheet.empty_text, PLAIN)]] if not len(df) and sheet.empty_text else []) + sheet.after

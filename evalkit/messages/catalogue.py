@@ -307,6 +307,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
                             "vi": "bị kỷ luật trong năm: Không hoàn thành nhiệm vụ (Nghị định 48/2023)"},
     "ceiling.months_worked": {"en": "under 6 months worked: not rated (Decree 90)",
                               "vi": "công tác dưới 6 tháng: không xếp loại (Nghị định 90)"},
+    "population.cadre": {"en": "cadre", "vi": "cán bộ"},
+    "population.civil_servant": {"en": "civil servant", "vi": "công chức"},
+    "population.public_employee": {"en": "public employee", "vi": "viên chức"},
+    "population.party_member": {"en": "party member", "vi": "đảng viên"},
+    "population.True": {"en": "yes", "vi": "có"},
     # ---- command line ----------------------------------------------------------------------
     "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n} problem(s)",
                            "vi": "evalkit: không dùng được dữ liệu đầu vào: {n} lỗi"},
