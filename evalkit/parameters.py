@@ -5,7 +5,7 @@ Each YAML file under ``evalkit/params/`` holds one provision. Its layout::
     description: …            # English
     description_vi: …         # Vietnamese
     reference: {instrument: …, article: …, url: …}
-    status: confirmed | single | to_verify
+    status: confirmed | single | to_verify | default   # default: an evalkit reading, no text says it
     parameters:
       ratio:
         description: …
@@ -37,7 +37,9 @@ from pathlib import Path
 import yaml
 
 PARAMS_DIR = Path(__file__).parent / "params"
-STATUSES = ("confirmed", "single", "to_verify")
+#: The sub-folder of the tree that declares the named policies (not parameters).
+POLICIES_SUBDIR = "policies"
+STATUSES = ("confirmed", "single", "to_verify", "default")  # default: an evalkit reading, not a text
 UNITS = ("fraction", "count", "points", "months", "share", "rate", "bool", "text", "year")
 _FILE_KEYS = {"description", "description_vi", "reference", "status", "parameters"}
 _PARAM_KEYS = {"description", "description_vi", "unit", "values", "reference", "status"}
@@ -287,5 +289,7 @@ def _load_bundled() -> ParameterTree:
 def _load(root: Path) -> ParameterTree:
     params: dict[str, Parameter] = {}
     for path in sorted(root.rglob("*.yaml")):
+        if path.relative_to(root).parts[0] == POLICIES_SUBDIR:  # named policies, read by evalkit.policies
+            continue
         params.update(load_file(path, root))
     return ParameterTree(params)

@@ -93,7 +93,8 @@ class CheckResult(Result):
         if self.calibration is not None:
             tables["calibration"] = self.calibration
         if self.ceilings is not None:
-            tables["ceilings"] = self.ceilings
+            tables["ceilings"] = self.ceilings.assign(ceiling_reason=[  # reasons are catalogue messages
+                r.text(lang) if isinstance(r, Message) else r for r in self.ceilings["ceiling_reason"]])
         problems = localise_problems(self.problems, lang).drop(columns=["code", "params"], errors="ignore")
         problems["severity"] = [label_severity(v, lang) for v in problems["severity"]]
         tables["problems"] = problems
