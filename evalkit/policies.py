@@ -314,7 +314,7 @@ _POLICY_KEYS = {"rule_id", "title", "article", "governs", "applies_to", "reading
                 "ratio_from_party_share"}
 
 
-def _policy_file(kind: str, root=None) -> dict:
+def policy_file(kind: str, root=None) -> dict:
     """The named policies of one kind (``cap``, ``recruitment``, ``streamlining``) as declared in YAML."""
     path = (PARAMS_DIR if root is None else root) / POLICIES_SUBDIR / f"{kind}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -325,7 +325,7 @@ def _policy_file(kind: str, root=None) -> dict:
 
 @lru_cache(maxsize=1)
 def _declared() -> dict:
-    data = _policy_file("cap")
+    data = policy_file("cap")
     for name, spec in data.items():
         unknown = set(spec) - _POLICY_KEYS
         if unknown:

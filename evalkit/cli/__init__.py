@@ -211,7 +211,7 @@ def cmd_check_recruitment(args) -> int:
     else:
         print(f"{report.verdict()} ({report.policy.name})")
         for rec in report.table[~report.table["holds"]].head(30).to_dict("records"):
-            print(f"  {rec['unit_id']} {rec['year']}: {rec['why']}")
+            print(f"  {rec['unit_id']} {rec['year']}: {rec['why'].text(args.lang)}")
         if args.out:
             print(render("cli.written", args.lang, path=args.out))
     return 0 if report.compliant else 1
