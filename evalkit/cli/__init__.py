@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "against an excellent-rating cap. Exit 0 compliant, 1 violations, 2 unusable input.",
                        epilog=EXAMPLES_CHECK, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("input", help="CSV or XLSX file")
-    c.add_argument("--policy", default="decree-335-2025", help="policy name (see 'evalkit policies')")
+    c.add_argument("--policy", default="auto",
+                   help="'auto' (the regime in force for each row's year and population) or a policy name "
+                        "(see 'evalkit policies')")
     c.add_argument("--year", type=int, help="check only this assessment year")
     c.add_argument("--sheet", help="worksheet name (default: the first)")
     c.add_argument("--out", help="write the report to FILE.xlsx or FILE.html")

@@ -347,10 +347,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.period_mixed": {"en": "both monthly and quarterly columns: give one kind",
                            "vi": "có cả cột tháng và cột quý: chỉ dùng một loại"},
     "input.no_periods": {"en": "a person has no period score", "vi": "một người không có điểm kỳ nào"},
-    "note.periods_averaged": {"en": "annual score = exact average of {n} {kind} score(s) per person ({partial})",
-                              "vi": "điểm năm = trung bình chính xác của {n} điểm {kind} mỗi người ({partial})"},
-    "word.monthly": {"en": "monthly", "vi": "tháng"},
-    "word.quarterly": {"en": "quarterly", "vi": "quý"},
+    "note.periods_averaged": {
+        "en": "annual score = exact average of each person's {kind!kind} scores (up to {n}), then the score band "
+              "and the overrides{partial}",
+        "vi": "điểm năm = trung bình chính xác các điểm {kind!kind} của mỗi người (tối đa {n}), rồi xếp loại theo "
+              "khung điểm và các trường hợp đương nhiên không hoàn thành{partial}"},
+    "kind.monthly": {"en": "monthly", "vi": "tháng"},
+    "kind.quarterly": {"en": "quarterly", "vi": "quý"},
     "reading.partial_periods.scored": {"en": "over the periods scored", "vi": "trên các kỳ có điểm"},
     "reading.partial_periods.all": {"en": "every period required", "vi": "bắt buộc đủ mọi kỳ"},
     "reading.name.ratio": {"en": "Ratio", "vi": "Tỷ lệ"},
