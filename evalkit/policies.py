@@ -448,3 +448,62 @@ def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
             notes.append(Message("note.regime_outside_none", {"policy": policy.name, "population": p,
                                                               "year": str(y)}))
     return notes
+
+
+# ---------------------------------------------------------------------- explaining any declared rule
+
+def explain_names() -> dict[str, str]:
+    """Every regime ``evalkit explain`` knows, with its kind (cap, recruitment, streamlining, rules)."""
+    out = {n: "cap" for n in names()}
+    for kind in ("recruitment", "streamlining", "rules"):
+        out.update({n: kind for n in policy_file(kind)})
+    return dict(sorted(out.items()))
+
+
+def describe_declared(name: str, lang: str = "en") -> str:
+    """Title, article, status, who and when, each parameter with its source, and evalkit's default readings.
+
+    For the streamlining grounds and the rules of ``params/policies/rules.yaml`` (bands, ceilings,
+    the public-employee law); the cap and recruitment policies describe themselves.
+
+    >>> print(describe_declared("decree-154-2025").splitlines()[0])
+    decree-154-2025: Decree 154/2025 — one year not completed
+    """
+    kind = explain_names().get(name)
+    if kind not in ("streamlining", "rules"):
+        raise PolicyError(render("explain.unknown", "en", name=name, known=", ".join(explain_names())))
+    spec = policy_file(kind)[name]
+    tree = load()
+    if kind == "streamlining":
+        params = [p for p in tree.names() if p.startswith(spec["parameters"] + ".")]
+        readings = builtins.list((spec.get("readings") or {}).values())
+        start = as_date(spec["from"])
+        governs = ()
+    else:
+        params, readings = spec["parameters"], spec.get("readings") or []
+        governs = _governs(spec)
+        start = min(s for _, s, _ in governs)
+    day = start
+    values = []
+    for p in params:
+        first = next(v for v in tree[p].values if isinstance(v, ParameterValue))
+        values.append(tree.value(p, max(day, first.start)))
+    lines = [f"{name}: {spec['title']['vi' if lang == 'vi' else 'en']}",
+             render("explain.article", lang, article=spec["article"]["vi" if lang == "vi" else "en"]),
+             render("explain.status", lang, status=render(f"status.{_status(values)}", lang)), ""]
+    if kind == "streamlining":
+        lines.append(render("explain.in_force", lang, start=str(as_date(spec["from"])),
+                            end=str(as_date(spec["until"])) if spec.get("until") else "—"))
+    for who, s, e in governs:
+        lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(s),
+                            end=str(e) if e else "—"))
+    lines += ["", render("explain.sources", lang)]
+    for v in values:
+        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=str(v.reference),
+                            status=render(f"status.{v.status}", lang), start=str(v.start)))
+    if readings:
+        lines += ["", render("explain.readings", lang)]
+        for p in readings:
+            v = tree.value(p, max(day, next(x for x in tree[p].values if isinstance(x, ParameterValue)).start))
+            lines.append(f"  {p} = {_show(v.value)}  ({render('explain.evalkit_default', lang)})")
+    return "\n".join(lines)

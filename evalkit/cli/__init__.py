@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     s = _command(sub, "policies", "list the named policies", "evalkit policies --lang vi", cmd_policies)
     s.add_argument("--lang", choices=["vi", "en"], default="en")
 
-    e = _command(sub, "explain", "explain a policy in plain words with its sources",
-                 "evalkit explain decree-335-2025 --lang vi", cmd_explain)
+    e = _command(sub, "explain", "explain a regime (cap, bands, ceilings, streamlining, recruitment) with its "
+                 "article, status and sources", "evalkit explain decree-335-2025 --lang vi\n  evalkit explain "
+                 "decree-154-2025\n  evalkit explain auto", cmd_explain)
     e.add_argument("policy")
     e.add_argument("--lang", choices=["vi", "en"], default="en")
 
@@ -182,17 +183,32 @@ def cmd_check(args) -> int:
 def cmd_policies(args) -> int:
     for pol in P.list():
         refs = "; ".join(sorted({str(v.reference.instrument) for v in pol.references}))
-        print(f"{pol.name:26s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
-    for name in recruitment_policy_names():
-        print(f"{name:26s} (recruitment) see 'evalkit explain {name}'")
+        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
+    print(f"{P.AUTO:28s} {render('explain.auto', args.lang)}")
+    for name, kind in P.explain_names().items():
+        if kind != "cap":
+            print(f"{name:28s} ({render(f'explain.kind.{kind}', args.lang)}) evalkit explain {name}")
     return 0
 
 
 def cmd_explain(args) -> int:
-    if args.policy in recruitment_policy_names():
+    kind = P.explain_names().get(args.policy)
+    if args.policy == P.AUTO:
+        print(render("explain.auto", args.lang))
+        for pol in P.list():
+            for who, start, end in pol.governs:
+                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
+                                                 start=str(start), end=str(end) if end else "—"))
+    elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))
-    else:
+    elif kind == "cap":
         print(P.get(args.policy).describe(args.lang))
+    elif kind is not None:
+        print(P.describe_declared(args.policy, args.lang))
+    else:
+        print("evalkit: " + render("explain.unknown", args.lang, name=args.policy,
+                                   known=", ".join([P.AUTO, *P.explain_names()])), file=sys.stderr)
+        return 2
     return 0
 
 

@@ -378,4 +378,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reading.name.high_quality_rounding": {"en": "Rounding of the reserve", "vi": "Làm tròn chỉ tiêu chất lượng cao"},
     "reading.name.high_quality_reserve_on": {"en": "Reserve taken on", "vi": "Tính chỉ tiêu dành riêng trên"},
     "reading.name.current_unrated_year_counts": {"en": "Unrated year of review counts", "vi": "Tính năm xem xét chưa xếp loại"},
+    "explain.auto": {"en": "auto: the cap regime in force for each row's year and population (the default)",
+                     "vi": "auto: quy định giới hạn có hiệu lực theo năm và đối tượng của từng dòng (mặc định)"},
+    "explain.kind.recruitment": {"en": "recruitment", "vi": "tuyển dụng"},
+    "explain.kind.streamlining": {"en": "streamlining", "vi": "tinh giản biên chế"},
+    "explain.kind.rules": {"en": "bands, ceilings, levels", "vi": "khung điểm, mức trần, các mức"},
 }
