@@ -263,6 +263,14 @@ class ParameterTree:
         """The bare value of ``name`` in force on ``date``."""
         return self.value(name, date).value
 
+    def first(self, name: str) -> ParameterValue:
+        """The first value ``name`` ever had (for a provision read as of its own date, with no literal date in code).
+
+        >>> load().first("resolution_39_2015.recruitment.payroll_cut_target").start
+        datetime.date(2015, 4, 17)
+        """
+        return next(v for v in self[name].values if isinstance(v, ParameterValue))
+
     def in_force(self, date) -> dict[str, ParameterValue]:
         """Every parameter with a value in force on ``date``."""
         out = {}
