@@ -308,4 +308,190 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{n} rating(s) above the Decree 90 ceiling that the file's own facts allow (listed in the report; they do not change the exit code)",
         "vi": "{n} trường hợp xếp loại cao hơn mức tối đa Nghị định 90 cho phép theo chính số liệu trong tệp (liệt kê trong báo cáo; không ảnh hưởng mã kết thúc)"},
     "cli.written": {"en": "report written to {path}", "vi": "đã ghi báo cáo vào {path}"},
+    # ---- issue 12: regimes, routing, explanations (policies, rules) ------------------------
+    "population.civil_servant": {"en": "civil servants", "vi": "công chức"},
+    "population.cadre": {"en": "cadres", "vi": "cán bộ"},
+    "population.public_employee": {"en": "public employees", "vi": "viên chức"},
+    "population.party_member": {"en": "party members", "vi": "đảng viên"},
+    "population.leaders": {"en": "leaders and managers", "vi": "cán bộ lãnh đạo, quản lý"},
+    "population.everyone": {"en": "everyone rated", "vi": "mọi người được xếp loại"},
+    "word.and": {"en": " AND ", "vi": " VÀ "},
+    "reading.base.good": {"en": "the number rated good", "vi": "số được xếp loại hoàn thành tốt nhiệm vụ"},
+    "reading.base.good_or_better": {"en": "the number rated good or excellent",
+                                    "vi": "số được xếp loại hoàn thành tốt hoặc xuất sắc nhiệm vụ"},
+    "reading.base.rated": {"en": "the number rated", "vi": "số được xếp loại"},
+    "reading.base.headcount": {"en": "all staff", "vi": "tổng số người"},
+    "reading.party_share_kind.actual": {"en": "the share of party members actually rated excellent",
+                                        "vi": "tỷ lệ đảng viên thực tế được xếp loại hoàn thành xuất sắc"},
+    "reading.party_share_kind.permitted": {"en": "the share Party rules permit",
+                                           "vi": "tỷ lệ tối đa theo quy định của Đảng"},
+    "summary.cap": {
+        "en": "The number of {who} rated excellent may not exceed {ratio} of {base}, within: {scopes}.",
+        "vi": "Số {who} được xếp loại hoàn thành xuất sắc nhiệm vụ không vượt quá {ratio} {base}, trong: {scopes}."},
+    "summary.cap_party_share": {
+        "en": "The share of {who} rated excellent, over all staff, may not exceed {kind}, within: {scopes}. "
+              "Give that share (party_excellent_share).",
+        "vi": "Tỷ lệ {who} được xếp loại hoàn thành xuất sắc nhiệm vụ trên tổng số không vượt quá {kind}, trong: "
+              "{scopes}. Cần nhập tỷ lệ này (party_excellent_share)."},
+    "status.default": {"en": "evalkit default reading (no text says it)",
+                       "vi": "cách hiểu mặc định của evalkit (không văn bản nào quy định)"},
+    "explain.article": {"en": "Article: {article}", "vi": "Điều khoản: {article}"},
+    "explain.status": {"en": "Status: {status}", "vi": "Mức xác thực: {status}"},
+    "explain.governs": {"en": "Governs {who} from {start} to {end}", "vi": "Áp dụng cho {who} từ {start} đến {end}"},
+    "explain.not_routed": {"en": "Not chosen by policy=auto (one province's practice): name it to use it.",
+                           "vi": "Không được chọn tự động (thực tiễn của một tỉnh): phải chỉ định rõ tên để dùng."},
+    "explain.readings": {"en": "Readings (each can be changed):", "vi": "Cách tính (có thể thay đổi từng mục):"},
+    "explain.evalkit_default": {"en": "evalkit default, not the text's", "vi": "mặc định của evalkit, không phải của văn bản"},
+    "explain.from_source": {"en": "source: {ref} [{status}]", "vi": "nguồn: {ref} [{status}]"},
+    "explain.set_here": {"en": "declared with the policy or set for this run", "vi": "khai báo cùng quy định hoặc đặt cho lần chạy này"},
+    "explain.named_readings": {"en": "Named readings kept for reference (not applied):",
+                               "vi": "Các điểm còn để ngỏ được ghi lại (không áp dụng):"},
+    "explain.sources": {"en": "Sources:", "vi": "Căn cứ:"},
+    "explain.from": {"en": "from {start}", "vi": "từ {start}"},
+    "explain.in_force": {"en": "In force from {start} to {end}", "vi": "Hiệu lực từ {start} đến {end}"},
+    "explain.parameter": {"en": "  {name} = {value} — {ref} [{status}], from {start}",
+                          "vi": "  {name} = {value} — {ref} [{status}], từ {start}"},
+    "explain.unknown": {"en": "no regime named {name!r}; known: {known}", "vi": "không có quy định tên {name!r}; có: {known}"},
+    "note.regime_outside": {
+        "en": "{policy} does not govern {population} in {year}; {other} does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
+    "note.regime_outside_none": {
+        "en": "{policy} does not govern {population} in {year}, and no cap regime evalkit knows does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
+              "(vẫn kiểm tra theo yêu cầu)"},
+    "note.auto_chose": {
+        "en": "policy=auto: {policy} for {populations} in {years} ({rows} rows)",
+        "vi": "chọn tự động: {policy} cho {populations} năm {years} ({rows} dòng)"},
+    "note.auto_needs_party_share": {
+        "en": "policy=auto: {rows} rows of {populations} in {years} fall under {policy}, which compares with the "
+              "party members' excellent share: give it (--party-share) to check them; NOT checked",
+        "vi": "chọn tự động: {rows} dòng {populations} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
+              "hoàn thành xuất sắc: cần nhập tỷ lệ đó (--party-share) để kiểm tra; CHƯA kiểm tra"},
+    "note.auto_no_regime": {
+        "en": "policy=auto: no cap regime governs {populations} in {years} ({rows} rows): not checked",
+        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations} năm {years} ({rows} dòng): không kiểm tra"},
+    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population}",
+                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population}"},
+    "note.auto_assumed_year": {"en": "policy=auto: no year column; the rules of {year} used",
+                               "vi": "chọn tự động: không có cột năm; dùng quy định của năm {year}"},
+    "note.crossed_scopes_bound": {
+        "en": "{policy}: crossed scopes too large to solve exactly: {demotions} demotions proposed, at least {bound} needed",
+        "vi": "{policy}: các phạm vi đan chéo quá lớn để giải chính xác: đề xuất hạ {demotions} người, "
+              "tối thiểu cần {bound}"},
+    "note.count_exception_finer": {
+        "en": "the count granted to {group} applies to that group; groups inside it in finer scopes keep {how}",
+        "vi": "số lượng được cấp cho {group} áp dụng cho nhóm đó; các nhóm nhỏ hơn bên trong giữ {how}"},
+    "reading.count_exception_finer_groups.own_cap": {"en": "their own cap", "vi": "giới hạn riêng của nhóm"},
+    "reading.count_exception_finer_groups.exempt": {"en": "no cap (exempt)", "vi": "không giới hạn (miễn)"},
+    # ---- streamlining ---------------------------------------------------------------------
+    "streamlining.ground": {
+        "en": "{policy}: within {window} year(s) up to the year of review, at least {need_nc} rated not completed "
+              "and at least {need_c} rated completed",
+        "vi": "{policy}: trong {window} năm tính đến năm xem xét, ít nhất {need_nc} năm không hoàn thành nhiệm vụ "
+              "và ít nhất {need_c} năm hoàn thành nhiệm vụ"},
+    "streamlining.excluded.pregnant": {"en": "pregnant: not streamlined yet", "vi": "đang mang thai: chưa thực hiện tinh giản"},
+    "streamlining.excluded.maternity_leave": {"en": "on maternity leave: not streamlined yet",
+                                              "vi": "đang nghỉ thai sản: chưa thực hiện tinh giản"},
+    "streamlining.excluded.child_under_36_months": {
+        "en": "raising a child under {months} months: not streamlined yet",
+        "vi": "đang nuôi con dưới {months} tháng tuổi: chưa thực hiện tinh giản"},
+    "streamlining.excluded.under_discipline": {"en": "under discipline: not streamlined yet",
+                                               "vi": "đang bị xem xét kỷ luật: chưa thực hiện tinh giản"},
+    "streamlining.excluded.under_prosecution": {"en": "under prosecution: not streamlined yet",
+                                                "vi": "đang bị truy cứu trách nhiệm hình sự: chưa thực hiện tinh giản"},
+    "streamlining.excluded.under_inspection": {"en": "under inspection or audit: not streamlined yet",
+                                               "vi": "đang bị thanh tra, kiểm tra: chưa thực hiện tinh giản"},
+    "streamlining.no_rating": {"en": "(no rating)", "vi": "(chưa xếp loại)"},
+    "streamlining.outside": {"en": "{policy} governs reviews from {start} to {end}; the data has years {years}",
+                             "vi": "{policy} áp dụng cho việc xem xét từ {start} đến {end}; dữ liệu có các năm {years}"},
+    # ---- recruitment ----------------------------------------------------------------------
+    "recruitment.holds": {"en": "hires {hires} ≤ limit {limit}", "vi": "tuyển {hires} ≤ giới hạn {limit}"},
+    "recruitment.exceeds": {"en": "hires {hires} exceed the limit {limit} by {over}",
+                            "vi": "tuyển {hires} vượt giới hạn {limit} là {over}"},
+    "recruitment.deficit": {
+        "en": "earlier hires already exceed the allowance to date by {deficit}: no new hire is allowed",
+        "vi": "số đã tuyển các năm trước đã vượt số được phép cộng dồn là {deficit}: không được tuyển thêm"},
+    "recruitment.hq_exceeds": {
+        "en": "{non_hq} hires are not high-quality but only {allowed} may be ({reserved} of {quota} reserved)",
+        "vi": "{non_hq} người tuyển không thuộc nguồn chất lượng cao nhưng chỉ được {allowed} ({reserved} trong {quota} "
+              "chỉ tiêu dành cho chất lượng cao)"},
+    "recruitment.hq_unknown": {"en": "high-quality hires not given: reservation not checked",
+                               "vi": "không có số tuyển chất lượng cao: chưa kiểm tra phần chỉ tiêu dành riêng"},
+    "recruitment.summary": {
+        "en": "New hires may not exceed {share_s} of posts freed by streamlining and {share_r} of posts freed by "
+              "retirement{resign}; {pooled}; freed posts counted {freed}.",
+        "vi": "Số tuyển mới không vượt quá {share_s} số biên chế tinh giản và {share_r} số nghỉ hưu{resign}; {pooled}; "
+              "số biên chế giải phóng tính {freed}."},
+    "recruitment.resignations": {"en": " or resignation", "vi": " hoặc thôi việc"},
+    "recruitment.pooled": {"en": "both counts pooled before taking the share", "vi": "cộng gộp hai nguồn trước khi tính tỷ lệ"},
+    "recruitment.separate": {"en": "each count's share rounded on its own", "vi": "tính và làm tròn riêng từng nguồn"},
+    "recruitment.freed.same_year": {"en": "in the same year", "vi": "trong cùng năm"},
+    "recruitment.freed.cumulative": {"en": "cumulatively (unused allowance carries over)",
+                                     "vi": "cộng dồn (phần chưa dùng được chuyển sang năm sau)"},
+    "recruitment.hq": {"en": " Of the quota, {share} is reserved for high-quality candidates (taken on the {on}).",
+                       "vi": " Trong chỉ tiêu, {share} dành cho nguồn nhân lực chất lượng cao (tính trên {on})."},
+    "reading.high_quality_reserve_on.limit": {"en": "limit", "vi": "giới hạn tuyển"},
+    "reading.high_quality_reserve_on.planned_hires": {"en": "planned hires", "vi": "số dự kiến tuyển"},
+    # ---- Decree 90 ceilings (rules/eligibility) ------------------------------------------
+    "ceiling.staff_tasks": {"en": "under {share} of tasks over-completed: not excellent (Decree 90, Arts. 8–13)",
+                            "vi": "dưới {share} nhiệm vụ vượt mức: không được hoàn thành xuất sắc (NĐ 90, Điều 8–13)"},
+    "ceiling.leader_targets": {"en": "leader: under {share} of targets exceeded: not excellent (Decree 90)",
+                               "vi": "lãnh đạo: dưới {share} chỉ tiêu vượt mức: không được hoàn thành xuất sắc (NĐ 90)"},
+    "ceiling.leader_units": {
+        "en": "leader: under {on_time} of targets on time, or managed units under {completed} completed / {good} good: "
+              "at most completed (Decree 90)",
+        "vi": "lãnh đạo: dưới {on_time} chỉ tiêu đúng hạn, hoặc đơn vị trực tiếp phụ trách dưới {completed} hoàn thành / "
+              "{good} tốt: tối đa hoàn thành nhiệm vụ (NĐ 90)"},
+    "ceiling.leave": {"en": "{low} to under {high} months of leave: at most completed (Decree 90)",
+                      "vi": "nghỉ từ {low} đến dưới {high} tháng: tối đa hoàn thành nhiệm vụ (NĐ 90)"},
+    "ceiling.criteria_failed": {"en": "over {share} of task criteria failed: not completed (Decree 90)",
+                                "vi": "trên {share} tiêu chí nhiệm vụ không đạt: không hoàn thành nhiệm vụ (NĐ 90)"},
+    "ceiling.disciplined": {"en": "disciplined in the year: not completed ({instrument})",
+                            "vi": "bị kỷ luật trong năm: không hoàn thành nhiệm vụ ({instrument})"},
+    "ceiling.months": {"en": "under {months} months worked: not rated (Decree 90)",
+                       "vi": "làm việc dưới {months} tháng: không xếp loại (NĐ 90)"},
+    # ---- period scores (io/periods) -------------------------------------------------------
+    "input.period_missing": {"en": "no score for period {period} (partial_periods='all' needs every period)",
+                             "vi": "thiếu điểm kỳ {period} (cách tính partial_periods='all' cần đủ mọi kỳ)"},
+    "input.period_columns": {"en": "no period-score columns found; expected e.g. 'Tháng 1' … 'Tháng 12' or 'Quý 1' … 'Quý 4'",
+                             "vi": "không tìm thấy cột điểm theo kỳ; cần ví dụ 'Tháng 1' … 'Tháng 12' hoặc 'Quý 1' … 'Quý 4'"},
+    "input.period_mixed": {"en": "both monthly and quarterly columns: give one kind",
+                           "vi": "có cả cột tháng và cột quý: chỉ dùng một loại"},
+    "input.no_periods": {"en": "a person has no period score", "vi": "một người không có điểm kỳ nào"},
+    "note.periods_averaged": {
+        "en": "annual score = exact average of each person's {kind!kind} scores (up to {n}), then the score band "
+              "and the overrides{partial}",
+        "vi": "điểm năm = trung bình chính xác các điểm {kind!kind} của mỗi người (tối đa {n}), rồi xếp loại theo "
+              "khung điểm và các trường hợp đương nhiên không hoàn thành{partial}"},
+    "kind.monthly": {"en": "monthly", "vi": "tháng"},
+    "kind.quarterly": {"en": "quarterly", "vi": "quý"},
+    "reading.partial_periods.scored": {"en": "over the periods scored", "vi": "trên các kỳ có điểm"},
+    "reading.partial_periods.all": {"en": "every period required", "vi": "bắt buộc đủ mọi kỳ"},
+    "reading.name.ratio": {"en": "Ratio", "vi": "Tỷ lệ"},
+    "reading.name.base": {"en": "Base", "vi": "Cơ sở tính"},
+    "reading.name.rounding": {"en": "Rounding", "vi": "Làm tròn"},
+    "reading.name.min_one": {"en": "Minimum one", "vi": "Tối thiểu một"},
+    "reading.name.timing": {"en": "Base timing", "vi": "Thời điểm tính cơ sở"},
+    "reading.name.scopes": {"en": "Scopes", "vi": "Phạm vi"},
+    "reading.name.applies_to": {"en": "Applies to", "vi": "Áp dụng cho"},
+    "reading.name.exceptions": {"en": "Exceptions", "vi": "Ngoại lệ"},
+    "reading.name.party_excellent_share": {"en": "Party members' excellent share", "vi": "Tỷ lệ đảng viên HTXSNV"},
+    "reading.name.party_share_kind": {"en": "Kind of party share", "vi": "Loại tỷ lệ đảng viên"},
+    "reading.name.count_exception_finer_groups": {"en": "Finer groups inside a count exception", "vi": "Nhóm nhỏ trong nhóm được cấp số lượng"},
+    "reading.name.share_of_streamlined": {"en": "Share of posts freed by streamlining", "vi": "Tỷ lệ trên số tinh giản"},
+    "reading.name.share_of_retired": {"en": "Share of posts freed by retirement", "vi": "Tỷ lệ trên số nghỉ hưu"},
+    "reading.name.resignations_count": {"en": "Resignations count with retirements", "vi": "Tính cả thôi việc"},
+    "reading.name.freed_posts": {"en": "Freed posts", "vi": "Cách tính số giải phóng"},
+    "reading.name.pooling": {"en": "Units", "vi": "Phạm vi đơn vị"},
+    "reading.name.pool_sources": {"en": "Pool the two sources", "vi": "Cộng gộp hai nguồn"},
+    "reading.name.rounding_recruitment": {"en": "Rounding", "vi": "Làm tròn"},
+    "reading.name.high_quality_share": {"en": "High-quality reserve", "vi": "Chỉ tiêu chất lượng cao"},
+    "reading.name.high_quality_rounding": {"en": "Rounding of the reserve", "vi": "Làm tròn chỉ tiêu chất lượng cao"},
+    "reading.name.high_quality_reserve_on": {"en": "Reserve taken on", "vi": "Tính chỉ tiêu dành riêng trên"},
+    "reading.name.current_unrated_year_counts": {"en": "Unrated year of review counts", "vi": "Tính năm xem xét chưa xếp loại"},
+    "explain.auto": {"en": "auto: the cap regime in force for each row's year and population (the default)",
+                     "vi": "auto: quy định giới hạn có hiệu lực theo năm và đối tượng của từng dòng (mặc định)"},
+    "explain.kind.recruitment": {"en": "recruitment", "vi": "tuyển dụng"},
+    "explain.kind.streamlining": {"en": "streamlining", "vi": "tinh giản biên chế"},
+    "explain.kind.rules": {"en": "bands, ceilings, levels", "vi": "khung điểm, mức trần, các mức"},
 }
