@@ -49,6 +49,7 @@ class CheckResult(Result):
     suppress_below: int | None = None
     checked_on: str = field(default_factory=lambda: dt.date.today().isoformat())
     ceilings: pd.DataFrame | None = None  #: ratings above the Decree 90 ceiling (None: no facts in the file)
+    generated_key: bytes | None = None  #: the pseudonymisation key made for this run, when none was given
     title_code = "title"
 
     @property
@@ -243,11 +244,9 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
             pid_mask = (problems["code"] == "input.person_twice").to_numpy()
             problems.loc[pid_mask, "value"] = pseudonymize(problems.loc[pid_mask, "value"], key)
     path = source if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else None
-    result = CheckResult(report, calibration, str(path) if path is not None else None, n_rows,
-                         file_sha256(path) if path is not None else None, lang, pseudonymize_ids, suppress_below,
-                         ceilings=ceilings)
-    result.generated_key = generated_key
-    return result
+    return CheckResult(report, calibration, str(path) if path is not None else None, n_rows,
+                       file_sha256(path) if path is not None else None, lang, pseudonymize_ids, suppress_below,
+                       ceilings=ceilings, generated_key=generated_key)
 
 
 __all__ = ["CheckResult", "Message", "above_ceilings", "band_contradictions", "check_file"]

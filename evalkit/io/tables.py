@@ -87,7 +87,7 @@ def _read_xlsx_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:
-            raise _single_problem(str(path), sheet, "input.no_sheet", sheet=sheet,
+            raise _single_problem(str(path), sheet, "input.no_sheet", name=sheet,
                                   sheets=", ".join(repr(s) for s in wb.sheetnames))
         data = list(ws.iter_rows(min_row=1, values_only=True))
         title = ws.title

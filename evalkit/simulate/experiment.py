@@ -414,7 +414,7 @@ def _chunk_tasks(struct, pols, beh, seed, replicates, chunk, applies_to_all, tag
 def _run(tasks: list[_Task], executor: Executor | None, progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     mapper = executor.map(_run_chunk, tasks) if executor is not None else map(_run_chunk, tasks)
     if progress:
-        from ..analysis.progress import progress_bar
+        from .progress import progress_bar
 
         mapper = progress_bar(mapper, total=len(tasks), desc="replicate chunks")
     parts = list(mapper)
