@@ -7,8 +7,11 @@ Every table carries a count beside each figure; floats are for statistics only (
 >>> import pandas as pd
 >>> counts = pd.DataFrame({"org": ["A", "B"], "n_excellent": [30, 5], "n_good": [100, 50],
 ...                        "n_completed": [5, 5], "n_not_completed": [0, 1]})
->>> inflation_indices(counts, by="org")[["org", "share_excellent", "excellent_to_good", "over_cap_ratio"]].round(3).to_dict("records")
-[{'org': 'A', 'share_excellent': 0.222, 'excellent_to_good': 0.3, 'over_cap_ratio': 1.5}, {'org': 'B', 'share_excellent': 0.082, 'excellent_to_good': 0.1, 'over_cap_ratio': 0.5}]
+>>> ix = inflation_indices(counts, by="org")
+>>> print(ix[["org", "share_excellent", "excellent_to_good", "over_cap_ratio"]].round(3).to_string(index=False))
+org  share_excellent  excellent_to_good  over_cap_ratio
+  A            0.222                0.3             1.5
+  B            0.082                0.1             0.5
 """
 
 from __future__ import annotations
