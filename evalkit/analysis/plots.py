@@ -152,6 +152,23 @@ def export_table(frame: pd.DataFrame, path, digits: int = 3, caption: str | None
     return [md, tex]
 
 
+def _publish_dir(output_dir) -> Path | None:
+    return Path(output_dir).parent / "figures" if output_dir else None
+
+
+def publish(fig, name: str, output_dir) -> list[Path]:
+    """For notebooks: :func:`save` the figure as ``figures/<name>`` beside the ``output_dir`` tables
+    folder that ``evalkit report`` passes in (nothing when ``output_dir`` is empty)."""
+    d = _publish_dir(output_dir)
+    return save(fig, d / name) if d else []
+
+
+def publish_table(frame: pd.DataFrame, name: str, output_dir, digits: int = 3, caption: str | None = None) -> list[Path]:
+    """For notebooks: :func:`export_table` as ``figures/<name>.md`` and ``.tex`` (nothing when ``output_dir`` is empty)."""
+    d = _publish_dir(output_dir)
+    return export_table(frame, d / name, digits, caption) if d else []
+
+
 def level_bars(dist: pd.DataFrame, by: str, lang: str = "en", ax=None):
     """Stacked shares of each level per group, from :func:`evalkit.analysis.stats.distribution`."""
     style()

@@ -58,6 +58,48 @@ def distribution(data: pd.DataFrame, by: str | list[str] | None = None) -> pd.Da
     return long.sort_values(by + ["level"]).reset_index(drop=True)
 
 
+def split_good_or_above(rows: pd.DataFrame) -> pd.DataFrame:
+    """Excellent and good from a published "good or above" total and its excellent part.
+
+    Some sources give only the share (or number) rated good-or-above and, within it, excellent; the
+    good count is their difference. ``rows`` has ``excellent`` and ``good_or_above`` (both shares or
+    both counts, same basis) and optionally ``total``. Adds ``good`` and ``excellent_to_good`` and a
+    ``derivation`` column stating the arithmetic, so the derived figure can be checked by hand.
+
+    >>> r = split_good_or_above(pd.DataFrame({"excellent": [858], "good_or_above": [4740]}))
+    >>> r[["good", "excellent_to_good"]].round(4).values.tolist()
+    [[3882.0, 0.221]]
+    """
+    out = rows.copy()
+    e = out["excellent"].astype(float)
+    goa = out["good_or_above"].astype(float)
+    if (e > goa).any():
+        raise ValueError("excellent is part of good-or-above and cannot exceed it")
+    out["good"] = goa - e
+    out["excellent_to_good"] = e / out["good"]
+    out["derivation"] = [f"good = {g:g} − {x:g} = {g - x:g}; excellent ÷ good = {x:g} ÷ {g - x:g} = {x / (g - x):.3f}"
+                         for x, g in zip(e, goa, strict=True)]
+    return out
+
+
+#: Access dates of the bundled published figures were not recorded when they were collected; they
+#: were added to evalkit on this date, which bounds the access date from above.
+PUBLISHED_ADDED = "2026-11-28"
+
+
+def source_list(frame: pd.DataFrame, column: str = "source_url", accessed: str = PUBLISHED_ADDED) -> pd.DataFrame:
+    """The distinct sources of a published table with the number of rows each supports and the
+    access date (``accessed no later than …`` when only an upper bound is known).
+
+    >>> source_list(pd.DataFrame({"source_url": ["a", "a", "b"]}))["rows"].tolist()
+    [2, 1]
+    """
+    counts = frame[column].fillna("(no source given)").value_counts(sort=False)
+    out = counts.rename_axis("source").reset_index(name="rows")
+    out["accessed"] = f"no later than {accessed}" if accessed == PUBLISHED_ADDED else accessed
+    return out.sort_values(["rows", "source"], ascending=[False, True]).reset_index(drop=True)
+
+
 def inflation_indices(counts: pd.DataFrame, by: str | list[str] | None = None, cap_ratio: Fraction = Fraction(1, 5),
                       from_shares: bool = True) -> pd.DataFrame:
     """Share excellent, excellent-to-good ratio, top-two share and how far over a ratio-of-good cap.
@@ -520,13 +562,13 @@ def index_series(indices: pd.DataFrame, index: str, provinces: list[str] | None 
 
     ``mean_all`` is given only for years with at least ``min_provinces`` provinces: in years where
     the source published only its top-ranked provinces a "mean" would be the mean of the best, so it
-    is left blank (``coverage`` says which years are which).
+    is left blank (``coverage`` is ``all provinces`` or ``partial``).
     """
     d = indices[(indices["index"] == index) & ~indices["province"].str.contains(":|NATIONAL|MINISTR", regex=True)]
     wide = d.pivot_table(index="year", columns="province", values="score", aggfunc="mean")
     count = wide.notna().sum(axis=1)
     full = count >= min_provinces
-    out = pd.DataFrame({"provinces": count, "coverage": np.where(full, "all provinces", "top-ranked only"),
+    out = pd.DataFrame({"provinces": count, "coverage": np.where(full, "all provinces", "partial"),
                         "mean_all": wide.mean(axis=1).where(full)})
     for p in provinces or []:
         out[p] = wide[p] if p in wide.columns else np.nan
