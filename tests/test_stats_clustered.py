@@ -29,6 +29,7 @@ def test_ordinal_model_is_cluster_robust_by_default_and_matches_statsmodels():
     assert naive.covariance.startswith("model-based")
     assert res.params["x"] == pytest.approx(naive.params["x"], rel=1e-4)
     assert res.bse["x"] > 2 * naive.bse["x"]  # a unit-level covariate: clustering matters a lot
+    assert res.bse_independent["x"] == pytest.approx(naive.bse["x"], rel=1e-2)
     # statsmodels directly, same data and groups
     y = pd.Series(pd.Categorical(d["level"], categories=["NOT_COMPLETED", "COMPLETED", "GOOD", "EXCELLENT"],
                                  ordered=True))

@@ -398,7 +398,8 @@ def ordinal_model(roster: pd.DataFrame, covariates: list[str], distr: str = "log
     ``cluster``: staff in one unit share a rater, so by default (``"auto"``) the covariance is
     cluster-robust by ``unit_id`` when the data has it; a column name clusters by that column,
     ``None`` gives the model-based covariance. ``covariance`` on the result says which was used;
-    :func:`coefficient_table` puts it beside the estimates.
+    ``bse_independent`` holds the model-based standard errors beside the robust ones;
+    :func:`coefficient_table` puts both beside the estimates.
     """
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
@@ -416,9 +417,13 @@ def ordinal_model(roster: pd.DataFrame, covariates: list[str], distr: str = "log
         groups = pd.factorize(roster.loc[keep, col])[0]
         res = model.fit(method="bfgs", disp=False, maxiter=500, cov_type="cluster", cov_kwds={"groups": groups})
         res.covariance = f"cluster-robust by {col} ({groups.max() + 1} clusters)"
+        # what the model-based covariance would say, for comparison (inverse of the observed information)
+        info = -model.hessian(np.asarray(res.params))
+        res.bse_independent = pd.Series(np.sqrt(np.diag(np.linalg.inv(info))), index=res.params.index)
     else:
         res = model.fit(method="bfgs", disp=False, maxiter=500)
         res.covariance = "model-based (observations assumed independent)"
+        res.bse_independent = res.bse
     res.n_left_out = int((~keep).sum())
     return res
 
@@ -432,6 +437,8 @@ def coefficient_table(res, terms: list[str] | None = None, level: float = 0.95) 
                       "ci_low": ci[:, 0], "ci_high": ci[:, 1]})
     if terms is not None:
         t = t.set_index("term").loc[terms].reset_index()
+    if hasattr(res, "bse_independent"):
+        t["se_if_independent"] = t["term"].map(res.bse_independent)
     t["covariance"] = getattr(res, "covariance", getattr(res, "cov_type", ""))
     t["n"] = int(res.nobs)
     return t
