@@ -429,13 +429,9 @@ def _run(tasks: list[_Task], executor: Executor | None, progress: bool) -> tuple
 def _settings(province: Province, seed, replicates, beh, pols, applies_to_all, chunk, executor) -> dict:
     from dataclasses import asdict
 
-    from importlib import metadata
+    from ..version import __version__
 
-    try:
-        version = metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = None
-    return {"evalkit": version, "seed": seed, "replicates": replicates,
+    return {"evalkit": __version__, "seed": seed, "replicates": replicates,
             "replicate_seeds": f"SeedSequence([{seed}, 2, r]) for r in 0..{replicates - 1}",
             "province_seed": province.seed, "province": asdict(province.spec), "behaviour": asdict(beh),
             "applies_to_all": applies_to_all, "policies": {name: _describe_policy(p) for name, p in pols},

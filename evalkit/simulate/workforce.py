@@ -101,13 +101,10 @@ def targets_in_force(base_payroll: int, population: str = "cadres_civil_servants
     from ..parameters import load
 
     tree = load()
-    r39 = (tree.get("resolution_39_2015.recruitment.payroll_cut_target", "2015-04-17"),
-           tree.get("resolution_39_2015.recruitment.payroll_cut_target_year", "2015-04-17"),
-           tree.get("resolution_39_2015.recruitment.payroll_cut_base_year", "2015-04-17"))
+    r39 = tuple(tree.first(f"resolution_39_2015.recruitment.{k}").value  # each as of its own date
+                for k in ("payroll_cut_target", "payroll_cut_target_year", "payroll_cut_base_year"))
     key = {"cadres_civil_servants": "cut_cadres_civil_servants", "public_employees": "cut_public_employees"}[population]
-    c40 = (tree.get(f"conclusion_40_2022.payroll_cut.{key}", "2022-07-18"),
-           tree.get("conclusion_40_2022.payroll_cut.target_year", "2022-07-18"),
-           tree.get("conclusion_40_2022.payroll_cut.base_year", "2022-07-18"))
+    c40 = tuple(tree.first(f"conclusion_40_2022.payroll_cut.{k}").value for k in (key, "target_year", "base_year"))
     return [PayrollTarget(f"Resolution 39-NQ/TW: −{float(r39[0]):.0%} by {r39[1]} vs {r39[2]}", base_payroll, r39[1], r39[0]),
             PayrollTarget(f"Conclusion 40-KL/TW: −{float(c40[0]):.0%} by {c40[1]} vs {c40[2]}", base_payroll, c40[1], c40[0])]
 
