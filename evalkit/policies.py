@@ -31,7 +31,8 @@ import numpy as np
 import yaml
 
 from .messages import Message, render
-from .parameters import PARAMS_DIR, POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
+from . import parameters
+from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
 BASES = ("good", "good_or_better", "rated", "headcount")
 ROUNDINGS = ("floor", "half_up", "ceil")
@@ -315,8 +316,22 @@ _POLICY_KEYS = {"rule_id", "title", "article", "governs", "applies_to", "reading
 
 
 def policy_file(kind: str, root=None) -> dict:
-    """The named policies of one kind (``cap``, ``recruitment``, ``streamlining``) as declared in YAML."""
-    path = (PARAMS_DIR if root is None else root) / POLICIES_SUBDIR / f"{kind}.yaml"
+    """The named policies of one kind (``cap``, ``recruitment``, ``streamlining``, ``rules``) as declared in YAML."""
+    return _policy_file_at(kind, str(parameters.PARAMS_DIR if root is None else root))
+
+
+def reload() -> None:
+    """Forget the cached parameter tree and policy declarations (after editing or pointing at another tree)."""
+    parameters.load_bundled_clear()
+    _policy_file_at.cache_clear()
+    _declared.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _policy_file_at(kind: str, root: str) -> dict:
+    from pathlib import Path
+
+    path = Path(root) / POLICIES_SUBDIR / f"{kind}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: expected a mapping of policy names")

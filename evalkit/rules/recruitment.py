@@ -30,8 +30,6 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from functools import lru_cache
-
 from ..messages import Message, render
 from ..parameters import ParameterValue, as_date, load
 from ..policies import policy_file
@@ -153,7 +151,6 @@ def _pct(share: Fraction) -> str:
     return f"{pct.numerator}%" if pct.denominator == 1 else str(share)
 
 
-@lru_cache(maxsize=1)
 def _declared() -> dict:
     return policy_file("recruitment")
 
