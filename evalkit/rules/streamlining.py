@@ -144,6 +144,8 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
     res = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["person_id", "year", "meets", "excluded", "candidate", "exclusion", "complete_window", "levels",
                  "review_year_rated", "policy", "ground"])
+    note = outside_note(policy, range(first, last + 1))
+    res.attrs["notes"] = [note] if note is not None else []
     return res
 
 
