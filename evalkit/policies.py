@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 import yaml
 
-from .messages import Message, render
+from .messages import Message, cite, render
 from . import parameters
 from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
@@ -194,16 +194,16 @@ class Policy:
                 value = " | ".join(",".join(s) for s in value)
             src = given.get(key)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
-                      render("explain.from_source", lang, ref=str(src.reference), status=render(f"status.{src.status}", lang))
+                      render("explain.from_source", lang, ref=cite(src.reference, lang), status=render(f"status.{src.status}", lang))
                       if src is not None else render("explain.set_here", lang))
             lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {'—' if value in (None, '') else value}  ({origin})")
         if self.named_readings:
             lines += ["", render("explain.named_readings", lang)]
             for v in self.named_readings:
-                lines.append(f"  {v.name} = {v.value} — {v.reference} [{render(f'status.{v.status}', lang)}]")
+                lines.append(f"  {v.name} = {v.value} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(f"  {ref.name} = {_show(ref.value)} — {ref.reference} [{render(f'status.{ref.status}', lang)}], "
+            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{render(f'status.{ref.status}', lang)}], "
                          f"{render('explain.from', lang, start=str(ref.start))}")
         return "\n".join(lines)
 
@@ -514,7 +514,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
                             end=str(e) if e else "—"))
     lines += ["", render("explain.sources", lang)]
     for v in values:
-        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=str(v.reference),
+        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=cite(v.reference, lang),
                             status=render(f"status.{v.status}", lang), start=str(v.start)))
     if readings:
         lines += ["", render("explain.readings", lang)]

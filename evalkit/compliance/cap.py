@@ -25,7 +25,7 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
-from ..messages import Message, column_label
+from ..messages import Message, cite, column_label, percent, render
 from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_codes, group_requirements, level_index
 from ..rules.enforcement import lower_bound, select_demotions, within_group_position, worst_first
 from .results import Result
@@ -344,7 +344,7 @@ def _sum_counts(frame: pd.DataFrame, keys: list[str], count_cols: list[str]) -> 
 
 
 def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None = "score",
-                sheet=None, **readings) -> pd.DataFrame:
+                sheet=None, lang: str = "en", **readings) -> pd.DataFrame:
     """Demote the minimal number of EXCELLENT to GOOD so that every scope of the policy holds.
 
     Returns a copy of the roster with ``level_final``, ``demoted`` and ``reason`` (empty where not
@@ -371,7 +371,7 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
     for pol, mask in chosen:
         rows = np.arange(len(frame)) if mask is None else np.flatnonzero(mask)
         sub = frame.iloc[rows]
-        demoted, reason, info = _enforce_frame(sub, pol, rank_by, notes)
+        demoted, reason, info = _enforce_frame(sub, pol, rank_by, notes, lang)
         idx = rows[demoted]
         out.iloc[idx, out.columns.get_loc("demoted")] = True
         out.iloc[idx, out.columns.get_loc("reason")] = reason[demoted]
@@ -387,7 +387,7 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
     return out
 
 
-def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message]):
+def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en"):
     """One regime's enforcement on its rows: (demoted mask, reasons, totals)."""
     pol.require_ratio()
     level = L.as_levels(frame["level"])
@@ -413,7 +413,7 @@ def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, note
     for s, (_, keys, ge, groups) in enumerate(info):
         rows = np.flatnonzero(by_scope == s)
         if len(rows):
-            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how)
+            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
     bound = int(demoted.sum()) if exact else lower_bound([i[2] for i in info], need, nested)
     if not exact and len(info) > 2:
         notes.append(Message("note.crossed_scopes_bound", {"policy": pol.name, "demotions": str(int(demoted.sum())),
@@ -423,25 +423,30 @@ def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, note
 
 
 def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.ndarray, worst: np.ndarray,
-             pol: P.Policy, how: str) -> np.ndarray:
-    """Plain-language reason per demoted person: rule, group, counts, cap, rank."""
+             pol: P.Policy, how: str, lang: str = "en") -> np.ndarray:
+    """Plain-language reason per demoted person, in ``lang``: the cited rule, the group, its counts, the cap
+    and how it is computed, how many must move, and this person's rank (one text per group, then per rank)."""
     pos_from_worst = within_group_position(ge, worst)
     n_exc = groups["n_excellent"].to_numpy(dtype=np.int64)
     rank = n_exc[ge[rows]] - pos_from_worst[rows]
     used = np.unique(ge[rows])
     g = groups.iloc[used]
-    labels = [f"{keys[0]}={v}" for v in g[keys[0]].astype(str).tolist()]
+    labels = [f"{column_label(keys[0], lang)} {v}" for v in g[keys[0]].astype(str).tolist()]
     for k in keys[1:]:
-        labels = [f"{lab}, {k}={v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
-    head = f"{pol.rule_id} ({pol.reference}): "
-    texts = [f"{head}{lab}: {e} excellent, {gd} good; cap = {pol.base} × {r} ({pol.rounding}) = {c}; "
-             f"{d} must become GOOD; ranked "
+        labels = [f"{lab}, {column_label(k, lang)} {v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
+    rule = cite(pol.reference, lang) if pol.reference else pol.rule_id
+    base_words = render(f"reason.base.{pol.base}", lang)
+    rounding = render(f"method.rounding.{pol.rounding}", lang)
+    texts = [render("reason.demoted", lang, rule=rule, group=lab, e=e, gd=gd, base=base_words, ratio=percent(r),
+                    rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]
     lookup = np.full(len(groups), None, dtype=object)
     lookup[used] = texts
-    tail = f" by {how}"
-    return np.array([f"{t}{r} of {n}{tail}" for t, r, n in
+    before, middle_after = render("reason.rank_score" if how.startswith("score") else "reason.rank_id", lang,
+                                  r="\0", n="\1").split("\0")
+    middle, after = middle_after.split("\1")
+    return np.array([f"{t}; {before}{r}{middle}{n}{after}" for t, r, n in
                      zip(lookup[ge[rows]].tolist(), rank.tolist(), n_exc[ge[rows]].tolist(), strict=True)],
                     dtype=object)

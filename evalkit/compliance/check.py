@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ from ..rules.bands import rate_by_score, rate_roster_by_score
 from ..rules.eligibility import check_ceilings
 from .cap import CapReport, check_cap, enforce_cap
 from .privacy import pseudonym_key, pseudonymize, suppress_small
+from ..version import __version__
 from .results import Result
 
 #: Facts about a person that Decree 90's ceilings read; a roster with none of them is not checked for ceilings.
@@ -50,6 +50,7 @@ class CheckResult(Result):
     suppress_below: int | None = None
     checked_on: str = field(default_factory=lambda: dt.date.today().isoformat())
     ceilings: pd.DataFrame | None = None  #: ratings above the Decree 90 ceiling (None: no facts in the file)
+    generated_key: bytes | None = None  #: the pseudonymisation key made for this run, when none was given
     title_code = "title"
 
     @property
@@ -122,7 +123,7 @@ class CheckResult(Result):
             ("excess", int(s["excess"].sum())),
             ("demotions", self.total_demotions()),
             ("date", self.checked_on),
-            ("version", _version()),
+            ("version", __version__),
         ]
         rows = [(label(k, lang), v) for k, v in rows]
         rows += [(label("notes", lang), note.text(lang)) for note in r.notes]
@@ -148,13 +149,6 @@ def label_severity(value: str, lang: str) -> str:
     """'error' / 'warning' in ``lang``."""
     code = f"severity.{value}"
     return render(code, lang) if code in CATALOGUE else value
-
-
-def _version() -> str:
-    try:
-        return metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -257,11 +251,9 @@ def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = N
             pid_mask = (problems["code"] == "input.person_twice").to_numpy()
             problems.loc[pid_mask, "value"] = pseudonymize(problems.loc[pid_mask, "value"], key)
     path = source if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else None
-    result = CheckResult(report, calibration, str(path) if path is not None else None, n_rows,
-                         file_sha256(path) if path is not None else None, lang, pseudonymize_ids, suppress_below,
-                         ceilings=ceilings)
-    result.generated_key = generated_key
-    return result
+    return CheckResult(report, calibration, str(path) if path is not None else None, n_rows,
+                       file_sha256(path) if path is not None else None, lang, pseudonymize_ids, suppress_below,
+                       ceilings=ceilings, generated_key=generated_key)
 
 
 __all__ = ["CheckResult", "Message", "above_ceilings", "band_contradictions", "check_file"]

@@ -88,11 +88,13 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
         if not isinstance(params_all, dict):
             raise ValueError(f"{params_file}: expected a mapping of notebook name to parameters")
     found = {nb.stem: nb for nb in notebooks(notebook_dir)}
-    missing = [name for name in (only or EXPECTED_NOTEBOOKS) if name not in found]
-    if missing:
-        print(f"evalkit report: notebook(s) not found in {notebook_dir}: {', '.join(missing)}", file=sys.stderr)
+    wanted = only or (EXPECTED_NOTEBOOKS if Path(notebook_dir) == NOTEBOOK_DIR else sorted(found))
+    missing = [name for name in wanted if name not in found]
+    if missing or not wanted:
+        print(f"evalkit report: notebook(s) not found in {notebook_dir}: {', '.join(missing) or 'none at all'}",
+              file=sys.stderr)
         return 1
-    books = [found[name] for name in (only or EXPECTED_NOTEBOOKS)]
+    books = [found[name] for name in wanted]
     unknown = set(params_all) - set(found)
     if unknown:
         raise ValueError(f"{params_file}: no notebook named {', '.join(sorted(unknown))}")

@@ -30,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from ..messages import Message, render
+from ..messages import Message, cite, render
 from ..parameters import ParameterValue, as_date, load
 from ..policies import policy_file
 
@@ -135,13 +135,13 @@ class RecruitmentPolicy:
         for k in self.READINGS:
             src = given.get(k)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
-                      render("explain.from_source", lang, ref=str(src.reference),
+                      render("explain.from_source", lang, ref=cite(src.reference, lang),
                              status=render(f"status.{src.status}", lang)) if src is not None
                       else render("explain.set_here", lang))
             lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {getattr(self, k)}  ({origin})")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=str(ref.reference),
+            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=cite(ref.reference, lang),
                                 status=render(f"status.{ref.status}", lang), start=str(ref.start)))
         return "\n".join(lines)
 
