@@ -11,10 +11,12 @@ regime in force for its year and population (``policy="auto"``).
 (Fraction(1, 5), 'good', (('unit_id',), ('unit_id', 'task_group')))
 >>> p.replace(rounding="half_up").rounding
 'half_up'
->>> p.replace(rounding="nearest", base="all")
-Traceback (most recent call last):
-...
-evalkit.policies.PolicyError: invalid readings for decree-335-2025: base='all' is not one of good, good_or_better, rated, headcount; rounding='nearest' is not one of floor, half_up, ceil
+>>> try:
+...     p.replace(rounding="nearest", base="all")
+... except PolicyError as exc:
+...     print(*str(exc).split("; "), sep=";" + chr(10))
+invalid readings for decree-335-2025: base='all' is not one of good, good_or_better, rated, headcount;
+rounding='nearest' is not one of floor, half_up, ceil
 """
 
 from __future__ import annotations
@@ -194,7 +196,8 @@ class Policy:
                 value = " | ".join(",".join(s) for s in value)
             src = given.get(key)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
-                      render("explain.from_source", lang, ref=cite(src.reference, lang), status=render(f"status.{src.status}", lang))
+                      render("explain.from_source", lang, ref=cite(src.reference, lang),
+                             status=render(f"status.{src.status}", lang))
                       if src is not None else render("explain.set_here", lang))
             lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {'—' if value in (None, '') else value}  ({origin})")
         if self.named_readings:
@@ -203,7 +206,8 @@ class Policy:
                 lines.append(f"  {v.name} = {v.value} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{render(f'status.{ref.status}', lang)}], "
+            status = render(f"status.{ref.status}", lang)
+            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{status}], "
                          f"{render('explain.from', lang, start=str(ref.start))}")
         return "\n".join(lines)
 

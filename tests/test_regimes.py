@@ -248,7 +248,8 @@ def test_period_workbook_to_year_end_ratings(tmp_path):
     assert r.loc["p0", "score_exact"] == Fraction(737, 8) and r.loc["p0", "level"] == "EXCELLENT"
     assert r.loc["p1", "level"] == "NOT_COMPLETED" and r.loc["p8", "level"] == "EXCELLENT"
     assert r.loc["p3", "level"] == "GOOD" and list(r["source_row"]) == list(range(2, 11))
-    # excellent p0, p2, p8 (3) and good p3..p7 (5): cap ⌊5/5⌋ = 1; d = 2 (1 ≤ ⌊7/5⌋); lowest ranked: p8 (90), p2 (92.125 ties p0: larger id first)
+    # excellent p0, p2, p8 (3), good p3..p7 (5): cap ⌊5/5⌋ = 1; d = 2 (1 ≤ ⌊7/5⌋);
+    # lowest ranked: p8 (90), then p2 (92.125, tied with p0: the larger id first)
     result = ek.check_file(path)
     assert result.compliant is False and "note.periods_averaged" in [n.code for n in result.report.notes]
     assert sorted(result.calibration["person_id"]) == ["p2", "p8"]
@@ -364,3 +365,22 @@ def test_province_crosswalk_maps_every_former_province():
         names |= set(pd.read_csv(f)["province"])
     provinces = {n for n in names if not any(x in n for x in ("NATIONAL", "MINIST", "REGION", "Hà Tây"))}
     assert to_34(sorted(provinces)).notna().all()
+
+
+def test_crossed_scopes_too_large_fall_back_and_say_so(monkeypatch):
+    from evalkit.rules import enforcement
+    monkeypatch.setattr(enforcement, "EXACT_MAX_CANDIDATES", {2: 0, 3: 0})
+    g = [np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0])]
+    need = [np.array([1, 1]), np.array([1, 1]), np.array([2])]
+    worst = np.array([3, 0, 1, 2])  # a, b, c, d of the worked example: b worst, then c, d, a
+    d2, _, exact2 = select_demotions(g[:2], need[:2], worst, nested=False, report_exact=True)
+    assert exact2 and d2.sum() == 2  # maximum flow: still the least count
+    d3, _, exact3 = select_demotions(g, need, worst, nested=False, report_exact=True)
+    assert not exact3 and all((np.bincount(gs[d3], minlength=len(n)) >= n).all() for gs, n in zip(g, need))
+    rows = [dict(person_id=p, score=s, unit_id=u, title_group=t, task_group="X", level="EXCELLENT") for p, s, u, t in ABCD]
+    rows += [dict(person_id=f"g{u}{t}{i}", score=80, unit_id=u, title_group=t, task_group="X", level="GOOD")
+             for u in ("U1", "U2") for t in ("T1", "T2") for i in range(3)]
+    r = roster(rows, year=2026, population="civil_servant")
+    out = ek.enforce_cap(r, "decree-335-2025", scopes="unit_id | title_group | task_group")
+    info = out.attrs["enforcement"]
+    assert info["demotions"] >= info["lower_bound"]

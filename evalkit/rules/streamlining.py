@@ -9,8 +9,8 @@ NOT_COMPLETED.
 
 >>> history = pd.DataFrame({"person_id": ["a", "a", "b", "b"], "year": [2024, 2025, 2024, 2025],
 ...     "level": ["GOOD", "NOT_COMPLETED", "NOT_COMPLETED", "GOOD"], "pregnant": [False, True, False, False]})
->>> streamlining_candidates(history).query("year == 2025")[["person_id", "meets", "excluded", "candidate"]].to_dict("records")
-[{'person_id': 'a', 'meets': True, 'excluded': True, 'candidate': False}, {'person_id': 'b', 'meets': True, 'excluded': False, 'candidate': True}]
+>>> streamlining_candidates(history).query("year == 2025")[["meets", "excluded", "candidate"]].to_dict("list")
+{'meets': [True, True], 'excluded': [True, False], 'candidate': [False, True]}
 """
 
 from __future__ import annotations
