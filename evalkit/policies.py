@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import yaml
@@ -376,12 +377,11 @@ def _build(name: str, date=None) -> Policy:
     else:
         day = as_date(date)
     sources = tuple((key, tree.value(param, day)) for key, param in readings.items())
-    values = {key: v.value for key, v in sources}
+    values: dict[str, Any] = {key: v.value for key, v in sources}
     if "scopes" in values:
         values["scopes"] = parse_scopes(values["scopes"])
     applies = tuple((str(c), tuple(v)) for c, v in (spec.get("applies_to") or {}).items())
-    named = tuple(tree.value(p, max(day, tree[p].values[0].start if isinstance(tree[p].values[0], ParameterValue)
-                                    else day)) for p in spec.get("named_readings") or ())
+    named = tuple(tree.value(p, max(day, tree.first(p).start)) for p in spec.get("named_readings") or ())
     start = min((s for _, s, _ in governs), default=min(v.start for _, v in sources if v.status != "default"))
     return Policy(name, (spec["title"]["en"], spec["title"]["vi"]), start, values.pop("ratio", None),
                   values.pop("base"), applies_to=applies, rule_id=spec["rule_id"],
@@ -448,7 +448,7 @@ def route(years, populations, leaders=None) -> np.ndarray:
 
 def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
     """Notes for rows a regime is run on outside the dates or population it governs (it still runs)."""
-    notes = []
+    notes: builtins.list[Message] = []
     if not policy.governs:
         return notes
     years = np.asarray(years, dtype=object)
@@ -497,7 +497,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
         params = [p for p in tree.names() if p.startswith(spec["parameters"] + ".")]
         readings = builtins.list((spec.get("readings") or {}).values())
         start = as_date(spec["from"])
-        governs = ()
+        governs: tuple = ()
     else:
         params, readings = spec["parameters"], spec.get("readings") or []
         governs = _governs(spec)
@@ -505,8 +505,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
     day = start
     values = []
     for p in params:
-        first = next(v for v in tree[p].values if isinstance(v, ParameterValue))
-        values.append(tree.value(p, max(day, first.start)))
+        values.append(tree.value(p, max(day, tree.first(p).start)))
     lines = [f"{name}: {spec['title']['vi' if lang == 'vi' else 'en']}",
              render("explain.article", lang, article=spec["article"]["vi" if lang == "vi" else "en"]),
              render("explain.status", lang, status=render(f"status.{_status(values)}", lang)), ""]
@@ -523,6 +522,6 @@ def describe_declared(name: str, lang: str = "en") -> str:
     if readings:
         lines += ["", render("explain.readings", lang)]
         for p in readings:
-            v = tree.value(p, max(day, next(x for x in tree[p].values if isinstance(x, ParameterValue)).start))
+            v = tree.value(p, max(day, tree.first(p).start))
             lines.append(f"  {p} = {_show(v.value)}  ({render('explain.evalkit_default', lang)})")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ class RecruitmentPolicy:
                     problems.append(f"{k}={v!r}: give an exact fraction such as '1/2'")
         if problems:
             raise RecruitmentPolicyError(f"invalid readings for {self.name}: " + "; ".join(problems))
-        conv = {k: (Fraction(v) if "share" in k and k != "share_kind" else v) if v is not None else None
+        conv: dict[str, Any] = {k: (Fraction(v) if "share" in k and k != "share_kind" else v) if v is not None else None
                 for k, v in readings.items()}
         return dataclasses.replace(self, **conv)
 
@@ -174,7 +175,7 @@ def get_recruitment_policy(name: str | RecruitmentPolicy = "resolution-39-2015",
     pol = RecruitmentPolicy(name, (spec["title"]["en"], spec["title"]["vi"]),
                             article=(spec["article"]["en"], spec["article"]["vi"]),
                             references=tuple(v for _, v in sources if v.status != "default"), sources=sources,
-                            **{k: v.value for k, v in sources})
+                            **dict[str, Any]({k: v.value for k, v in sources}))
     return pol.replace(**readings) if readings else pol
 
 

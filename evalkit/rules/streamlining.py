@@ -122,7 +122,7 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
         rated_any = ~np.isnan(block).all(axis=1)
         meets &= rated_any
         excluded = np.zeros(len(wide), dtype=bool)
-        why = [[] for _ in range(len(wide))]
+        why: list[list[Message]] = [[] for _ in range(len(wide))]
         for col in g["exclusions"]:
             if col not in history.columns:
                 continue
