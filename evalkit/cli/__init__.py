@@ -18,7 +18,7 @@ from .. import policies as P
 from ..compliance import check_file, check_recruitment
 from ..io import InputError, describe_problem
 from ..messages import render
-from ..rules.recruitment import get_recruitment_policy, recruitment_policy_names
+from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
   evalkit check ratings.xlsx --lang vi --out ket_qua.xlsx
