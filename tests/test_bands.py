@@ -27,9 +27,8 @@ def test_score_band_cases(case):
     assert ek.rate_by_score(annual["score"], **flags).tolist() == [case["expected"]]
 
 
-def test_float_summation_trap():
-    q = [90.11, 89.4, 85.78, 94.71]
-    assert sum(q) / 4 < 90  # naive floats get it wrong
+def test_an_average_of_exactly_90_is_excellent():
+    q = [90.11, 89.4, 85.78, 94.71]  # sums to 360 exactly; floating-point summation lands just below
     assert annual_average([q]) == [Fraction(90)]
     assert annual_scores(pd.DataFrame({"person_id": ["a"] * 4, "score": q}))["score"].iloc[0] == 90.0
 
@@ -62,5 +61,7 @@ def test_ceilings():
     c = check_ceilings(r)
     assert c["ceiling"].tolist() == ["EXCELLENT", "GOOD", "COMPLETED", "NOT_COMPLETED", "GOOD", "EXCELLENT", "NOT_RATED"]
     assert c["above_ceiling"].tolist() == [False, True, True, True, True, False, False]
-    # discipline only caps from Decree 48 (2023-09-15)
-    assert level_ceiling(r.assign(year=2022))["ceiling"].tolist()[3] == "EXCELLENT"
+    # Decree 90's original Art. 11(c) already made a civil servant disciplined in the year not completed
+    assert level_ceiling(r.assign(year=2022))["ceiling"].tolist()[3] == "NOT_COMPLETED"
+    # before Decree 90 took effect (2020-08-20) it imposes nothing
+    assert level_ceiling(r.assign(year=2019))["ceiling"].tolist() == ["EXCELLENT"] * 7

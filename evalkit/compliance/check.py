@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from importlib import metadata
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,13 +20,15 @@ from .. import levels as L
 from .. import policies as P
 from ..io import InputError, Problems, read_any
 from ..io.columns import ROSTER_ALIASES, ROSTER_COLUMNS
+from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS, localise_problems
 from ..io.writers import file_sha256, records, write_workbook
 from ..levels import match_key
 from ..messages import CATALOGUE, Message, cite, column_label, column_labels, label, percent, render, yes_no
-from ..rules.bands import rate_by_score
+from ..rules.bands import rate_by_score, rate_roster_by_score
 from ..rules.eligibility import check_ceilings
-from .cap import CapReport, check_cap, enforce_cap
+from ..version import __version__
+from .cap import CapReport, check_cap, enforce_cap, resolve_policies
 from .privacy import pseudonym_key, pseudonymize, small_groups, suppress_small
 from .results import Result
 
@@ -64,6 +65,7 @@ class CheckResult(Result):
     excellent_total: int = 0  #: people rated excellent in the policy's scope, each counted once
     demotions: int | None = None  #: people who must move (certain + council's), each counted once
     place: str | None = None
+    generated_key: bytes | None = None  #: the pseudonymisation key made for this run, when none was given
     title_code = "title"
 
     @property
@@ -135,9 +137,8 @@ class CheckResult(Result):
         if self.roster is not None and not self.suppress_below:
             tables["roster"] = self.roster_table(lang)
         if self.ceilings is not None:
-            ceilings = self.ceilings.copy()
-            ceilings["ceiling_reason"] = [_ceiling_reason(v, lang) for v in ceilings["ceiling_reason"]]
-            tables["ceilings"] = ceilings
+            tables["ceilings"] = self.ceilings.assign(ceiling_reason=[  # reasons are catalogue messages
+                r.text(lang) if isinstance(r, Message) else r for r in self.ceilings["ceiling_reason"]])
         problems = localise_problems(self.problems, lang).drop(columns=["code", "params"], errors="ignore")
         problems["severity"] = [label_severity(v, lang) for v in problems["severity"]]
         tables["problems"] = problems
@@ -202,7 +203,7 @@ class CheckResult(Result):
         rows.append((label("demotions", lang), self.total_demotions()))
         if self.council is not None and len(self.council):
             rows.append((label("council_groups", lang), self.council_groups()))
-        rows += [(label("date", lang), self.checked_on), (label("version", lang), _version())]
+        rows += [(label("date", lang), self.checked_on), (label("version", lang), __version__)]
         if len(s) > 1 or int(s["excess"].sum()) != self.total_demotions():
             rows.append((label("notes", lang), label("excess_note", lang, d=self.total_demotions())))
         rows += [(label("notes", lang), note_text(note, lang, pol)) for note in r.notes]
@@ -296,25 +297,10 @@ def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
     return render(note.code, lang, **params)
 
 
-_CEILING_CODES = {render(code, "en"): code for code in CATALOGUE if code.startswith("ceiling.")}
-
-
-def _ceiling_reason(text, lang: str):
-    code = _CEILING_CODES.get(text)
-    return render(code, lang) if code else text
-
-
 def label_severity(value: str, lang: str) -> str:
     """'error' / 'warning' in ``lang``."""
     code = f"severity.{value}"
     return render(code, lang) if code in CATALOGUE else value
-
-
-def _version() -> str:
-    try:
-        return metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -451,7 +437,7 @@ def mask_problems(problems: pd.DataFrame, key: bytes) -> pd.DataFrame:
     return out
 
 
-def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str | None = None,
+def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = None,
                year: int | None = None, lang: str = "en", pseudonymize_ids: bool = False,
                pseudonym_secret: bytes | None = None, suppress_below: int | None = None,
                merge_similar_units: bool = False, place: str | None = None, **readings) -> CheckResult:
@@ -474,9 +460,19 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
     >>> result.compliant, result.calibration["person_id"].tolist(), result.council["person_id"].tolist()
     (False, ['A3'], ['A1', 'A2'])
     """
-    pol = P.get(policy, **readings)
-    pol.require_ratio()
-    frame, kind, problems = read_any(source, sheet, merge_similar_units=merge_similar_units)
+    pol: str | P.Policy
+    if isinstance(policy, str) and policy == P.AUTO:
+        pol, cap_readings = P.AUTO, readings  # routed by year and population in check_cap (notes name the choice)
+    else:
+        chosen = P.get(policy, **readings)
+        chosen.require_ratio()
+        pol, cap_readings = chosen, {}
+    periods = not isinstance(source, pd.DataFrame) and is_period_workbook(source, sheet)
+    if periods:  # monthly/quarterly scores → exact annual score → band → overrides, then the cap
+        frame = rate_roster_by_score(read_periods(source, sheet))
+        kind, problems = "roster", frame.evalkit.problems
+    else:
+        frame, kind, problems = read_any(source, sheet, merge_similar_units=merge_similar_units)
     n_rows = len(frame)
     if year is not None:
         if "year" not in frame.columns:
@@ -486,17 +482,23 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
             raise _input_error(frame, "input.no_year_rows", year=year)
     if _no_rated_person(frame, kind, source):
         raise _input_error(frame, "input.no_rated_person")
-    report = check_cap(frame, pol)
+    report = check_cap(frame, pol, **cap_readings)
+    if periods:
+        report.notes.insert(0, Message("note.periods_averaged", {
+            "n": str(frame.attrs.get("periods", {}).get("n", "")), "kind": frame["period_kind"].iloc[0] if len(frame) else "",
+            "partial": ""}))
     calibration = ceilings = council = roster = None
     excellent = 0
     demotions = None
     if kind == "roster":
-        covered = _in_policy(frame, pol)
+        covered = np.zeros(len(frame), dtype=bool)
+        for regime, rows in resolve_policies(frame, pol, cap_readings, []):
+            covered |= _in_policy(frame, regime) & (True if rows is None else rows)
         excellent = int((covered & (frame["level"].astype(object) == L.EXCELLENT).to_numpy()).sum())
-        final = enforce_cap(frame, pol, lang=lang)
+        final = enforce_cap(frame, pol, lang=lang, **cap_readings)
         demotions = int(final["demoted"].sum())
         keys = (["year"] if "year" in final.columns else []) + [
-            c for c in dict.fromkeys(c for sc in pol.scopes for c in sc) if c in final.columns]
+            c for c in dict.fromkeys(c for sc in report.policy.scopes for c in sc) if c in final.columns]
         council, tied = council_choices(final, covered, keys, lang)
         cols = [c for c in CALIBRATION_COLUMNS if c in final.columns]
         calibration = final.loc[final["demoted"].to_numpy() & ~tied, cols].reset_index(drop=True)
@@ -540,8 +542,7 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
                          file_sha256(path) if path is not None else None, lang, pseudonymize_ids, suppress_below,
                          ceilings=ceilings, council=council, roster=roster,
                          sheet=frame.attrs.get("source", {}).get("sheet"), excellent_total=excellent,
-                         demotions=demotions, place=place)
-    result.generated_key = generated_key
+                         demotions=demotions, place=place, generated_key=generated_key)
     return result
 
 

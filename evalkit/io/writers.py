@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import html
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..version import __version__
 from .xlsx import (BOLD_CENTER, GREEN, ITALIC_CENTER, ITALIC_RIGHT, RED, VERDICT_BAD, VERDICT_NONE, VERDICT_OK, Sheet,
                    neutralise, write_xlsx)
 
@@ -25,7 +25,7 @@ def records(df: pd.DataFrame) -> list[dict]:
     """
     out = []
     for rec in df.to_dict("records"):
-        clean = {}
+        clean: dict = {}
         for k, v in rec.items():
             if v is None or v is pd.NA or (isinstance(v, float) and v != v):
                 clean[k] = None
@@ -36,12 +36,6 @@ def records(df: pd.DataFrame) -> list[dict]:
         out.append(clean)
     return out
 
-
-def _version() -> str:
-    try:
-        return metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-        return "unknown"
 
 def file_sha256(path) -> str:
     h = hashlib.sha256()
@@ -101,7 +95,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
                     df[c] = df[c].astype(object).map({True: bool_words[0], False: bool_words[1]})
                 sheet.frame = df
         out.append(sheet)
-    return write_xlsx(path, out, creator=f"evalkit {_version()}")
+    return write_xlsx(path, out, creator=f"evalkit {__version__}")
 
 
 _MAX_WIDTH = 60
