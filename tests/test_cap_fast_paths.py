@@ -6,6 +6,7 @@ repeated person ids, missing keys and levels, people the policy does not cover, 
 categorical or plain-text keys.
 """
 
+import json
 import pickle
 from fractions import Fraction
 
@@ -180,7 +181,7 @@ def test_reasons_are_written_only_when_read(monkeypatch):
     monkeypatch.setattr(cap_module, "_demotion_reasons", lambda *a: calls.append(1) or original(*a))
     final = ek.enforce_cap(small_roster())
     assert final["demoted"].sum() == 3 and calls == []
-    assert "ranked 4 of 4" in final.set_index("person_id").loc["c", "reason"]
+    assert "4 of 4" in final.set_index("person_id").loc["c", "reason"]  # tie on 92: the larger id is lower
     assert calls == [1]
     final["reason"].tolist()
     assert calls == [1]  # made once, then kept
@@ -197,13 +198,13 @@ def test_the_lazy_reason_column_behaves_like_text(tmp_path):
     assert both["reason"].tolist() == plain.tolist() * 2
     assert pickle.loads(pickle.dumps(final))["reason"].tolist() == plain.tolist()
     assert [r["reason"] for r in final.to_dict("records")] == plain.tolist()
-    assert '"ranked 4 of 4' in final.to_json(orient="records") or "ranked 4 of 4" in final.to_json(orient="records")
+    assert [r["reason"] for r in json.loads(final.to_json(orient="records"))] == plain.tolist()
     final.to_excel(tmp_path / "f.xlsx", index=False)
-    assert pd.read_excel(tmp_path / "f.xlsx")["reason"].fillna("").tolist() == plain.tolist()
+    assert pd.read_excel(tmp_path / "f.xlsx", engine="openpyxl")["reason"].fillna("").tolist() == plain.tolist()
     edited = final.copy()
     edited.loc[0, "reason"] = "kept by the chair"
     assert edited["reason"].iloc[0] == "kept by the chair" and final["reason"].iloc[0] == ""
-    assert "ranked" in repr(final) or len(repr(final))
+    assert "4 of 4" in final.to_string()
 
 
 def test_enforce_cap_does_not_change_the_callers_frame():
@@ -226,4 +227,4 @@ def test_reasons_match_their_rows_after_shuffling(rank_by):
     roster = small_roster().sample(frac=1, random_state=4).reset_index(drop=True)
     final = ek.enforce_cap(roster, rank_by=rank_by)
     for _, row in final[final["demoted"]].iterrows():
-        assert row["reason"].startswith("D335") and "unit_id=U" in row["reason"]
+        assert "4 excellent, 5 good" in row["reason"] and f"{row['unit_id']}" in row["reason"]

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -24,9 +25,8 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
-from ..messages import Message
-from ..rules.cap import (COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements,
-                         level_index, level_slots)
+from ..messages import Message, cite, column_label, percent, render
+from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements, level_index, level_slots
 from ..rules.enforcement import lower_bound, rank_basis, select_demotions, within_group_position, worst_first
 from ..rules.ordering import nested_demotions
 from .lazytext import LazyText
@@ -218,13 +218,77 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
     return usable
 
 
-def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, **readings) -> CapReport:
+def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message]):
+    """The regimes to run and the rows each covers: ``[(policy, row mask or None)]``.
+
+    ``policy="auto"`` routes each row by its year and population to the regime that governs it
+    (:func:`evalkit.policies.route`) with that regime's parameters as in force in that year, and
+    names the choice in ``notes``. A named regime runs on every row, with a note for rows outside
+    the dates or population it governs.
+    """
+    n = len(frame)
+    # every question here is about a (year, population) pair: ask it once per distinct pair
+    pair_keys = [c for c in ("year", "population") if c in frame.columns]
+    pairs = KeyCoder(frame).partition(pair_keys)
+    row_pair = pairs.index
+    years = frame["year"].iloc[pairs.first].to_numpy(dtype=object) if "year" in frame.columns else None
+    pops = frame["population"].iloc[pairs.first].astype(object).to_numpy() if "population" in frame.columns else None
+    rows_of = np.bincount(row_pair, minlength=pairs.n) if n else np.zeros(pairs.n, dtype=np.int64)
+    if not (isinstance(policy, str) and policy == P.AUTO):
+        pol = P.get(policy, **readings)
+        if isinstance(policy, str) and years is not None and len(frame):
+            latest = int(pd.to_numeric(pd.Series(years), errors="coerce").max())
+            if latest >= pol.in_force.year:  # the parameters as in force in the data's year
+                pol = P.get(P.get(policy, latest), **readings)
+        if years is not None and pops is not None:
+            notes.extend(P.outside_notes(pol, years, pops))
+        return [(pol, None)]
+    if pops is None:
+        pops = np.full(pairs.n, "civil_servant", dtype=object)
+        notes.append(Message("note.auto_assumed_population", {"population": "civil_servant"}))
+    if years is None:
+        years = np.full(pairs.n, dt.date.today().year, dtype=object)
+        notes.append(Message("note.auto_assumed_year", {"year": str(years[0]) if n else ""}))
+    regime = P.route(years, pops)
+    out = []
+    for name in sorted({r for r in regime.tolist() if r is not None}):
+        mask = regime == name
+        pol = P.get(P.get(name, int(max(years[mask]))), **readings)
+        chosen = {"policy": name, "rows": str(int(rows_of[mask].sum())),
+                  "populations": ", ".join(sorted({str(p) for p in pops[mask]})),
+                  "years": ", ".join(sorted({str(y) for y in years[mask]}))}
+        if pol.ratio is None:
+            notes.append(Message("note.auto_needs_party_share", chosen))
+            continue
+        notes.append(Message("note.auto_chose", chosen))
+        row_mask = mask[row_pair]
+        out.append((pol, None if row_mask.all() else row_mask))  # None: every row, no copy of the frame
+    none = regime == None  # noqa: E711 - object array
+    if none.any():
+        notes.append(Message("note.auto_no_regime", {
+            "rows": str(int(rows_of[none].sum())), "populations": ", ".join(sorted({str(p) for p in pops[none]})),
+            "years": ", ".join(sorted({str(y) for y in years[none]}))}))
+    return out
+
+
+def _exception_notes(pol: P.Policy, groups: pd.DataFrame, notes: list[Message]) -> None:
+    """A granted exception that matches no group is not dropped silently."""
+    if not pol.exceptions:
+        return
+    used = set(groups["exception"].dropna().tolist()) if "exception" in groups.columns else set()
+    for exc in pol.exceptions:
+        if exc.describe() not in used:
+            notes.append(Message("note.exception_unmatched", {"group": ", ".join(f"{k}={v}" for k, v in exc.group)}))
+
+
+def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) -> CapReport:
     """Check the excellent-rating cap on a roster or a counts table.
 
     Parameters
     ----------
     data : DataFrame (roster or counts, canonical or raw headers) or a path to CSV/XLSX
-    policy : a policy name from :func:`evalkit.policies.names` or a :class:`~evalkit.policies.Policy`
+    policy : ``"auto"`` (the regime governing each row's year and population, named in the notes),
+        a policy name from :func:`evalkit.policies.names` or a :class:`~evalkit.policies.Policy`
     **readings : changes to the policy's readings (``base="good_or_better"``, ``rounding="half_up"``,
         ``party_excellent_share="18/100"`` …), validated before use
 
@@ -232,11 +296,37 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
     -------
     CapReport with ``.groups`` (one row per scope and group), ``.compliant``, ``.summary``.
     """
-    pol = P.get(policy, **readings)
-    pol.require_ratio()
+    if not (isinstance(policy, str) and policy == P.AUTO):
+        P.get(policy, **readings).require_ratio()
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
+    chosen = resolve_policies(frame, policy, readings, notes)
+    parts, key_columns = [], []
+    for pol, mask in chosen:
+        sub = frame if mask is None else frame[mask]
+        p, k = _check_frame(sub, kind, pol, notes)
+        parts += p
+        key_columns += [c for c in k if c not in key_columns]
+    main = max(chosen, key=lambda c: len(frame) if c[1] is None else int(c[1].sum()))[0] if chosen \
+        else P.get("decree-335-2025", **readings)
+    if kind == "roster" and parts:  # column arrays: one frame built once
+        groups = _assemble(parts, ["scope"] + key_columns + GROUP_OUTPUT)
+    else:
+        groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
+        for c in key_columns:
+            if c not in groups.columns:
+                groups[c] = None
+        groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
+    for pol, _ in chosen:
+        _exception_notes(pol, groups[groups["rule_id"].astype(str) == pol.rule_id], notes)
+    return CapReport(main, groups, kind, key_columns, notes, problems)
+
+
+def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message]):
+    """One regime over the rows it covers: the group tables (column arrays for a roster) and their key columns."""
+    pol.require_ratio()
     parts = []
+    at = len(notes)  # the note on early years goes before this regime's other notes
     years = None
     if "year" in frame.columns and kind != "roster":
         years = frame["year"].unique()
@@ -260,16 +350,11 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
         years = pd.to_numeric(pd.Series(years), errors="coerce").dropna()
         early = sorted({int(y) for y in years if int(y) < pol.in_force.year})
         if early:
-            notes.insert(0, Message("note.years_before_policy", {"policy": pol.name, "in_force": str(pol.in_force),
-                                                                 "years": ", ".join(map(str, early))}))
+            notes.insert(at, Message("note.years_before_policy", {"policy": pol.name, "in_force": str(pol.in_force),
+                                                                  "years": ", ".join(map(str, early))}))
     if kind != "roster":
         parts, key_columns = _check_counts(frame, pol, notes)
-    if kind == "roster":
-        groups = _assemble(parts, ["scope"] + key_columns + GROUP_OUTPUT)
-    else:
-        groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
-        groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
-    return CapReport(pol, groups, kind, key_columns, notes, problems)
+    return parts, key_columns
 
 
 def _check_counts(frame: pd.DataFrame, pol: P.Policy, notes: list[Message]):
@@ -315,27 +400,71 @@ def _sum_counts(frame: pd.DataFrame, keys: list[str], count_cols: list[str]) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: str | None = "score",
-                sheet=None, **readings) -> pd.DataFrame:
+def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None = "score",
+                sheet=None, lang: str = "en", **readings) -> pd.DataFrame:
     """Demote the minimal number of EXCELLENT to GOOD so that every scope of the policy holds.
 
     Returns a copy of the roster with ``level_final``, ``demoted`` and ``reason`` (empty where not
-    demoted). Only EXCELLENT changes, only to GOOD, lowest-ranked first; with nested scopes (unit and
-    task group in it) or two crossed scopes the number of demotions is the least possible. ``.attrs['enforcement']`` holds
-    the totals and whether the lower bound was reached.
+    demoted). Only EXCELLENT changes, only to GOOD; with nested scopes (unit and task group in it) or
+    two crossed scopes the number of demotions is the least possible and, among the least, the set
+    demoted is the lowest-ranked one whatever the row order; with three or more crossed scopes the
+    exact minimum is found by an integer program when the problem is small, else a feasible set
+    with the lower bound reported. ``.attrs['enforcement']`` holds the totals, whether the lower
+    bound was reached, the regimes chosen (``policy="auto"``) and the notes.
 
     The reasons are written when first read (shown, compared, converted or saved), not before: a
     national roster's hundreds of thousands of sentences cost nothing until someone looks.
     ``final["reason"].astype(str)`` gives them as plain text.
     """
-    pol = P.get(policy, **readings)
-    pol.require_ratio()
+    if not (isinstance(policy, str) and policy == P.AUTO):
+        P.get(policy, **readings).require_ratio()
     frame, kind, _ = read_any(roster, sheet)
     if kind != "roster":
         raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
     notes: list[Message] = []
+    chosen = resolve_policies(frame, policy, readings, notes)
     level = L.as_levels(frame["level"])
-    codes = level.cat.codes.to_numpy()
+    demoted_all = np.zeros(len(frame), dtype=bool)
+    makers = []  # per regime: its demoted rows (in row order) and how to write their reasons
+    totals = {"demotions": 0, "lower_bound": 0, "optimal": True, "nested_scopes": True, "rank_by": ""}
+    for pol, mask in chosen:
+        rows = None if mask is None else np.flatnonzero(mask)
+        demoted, make, info = _enforce_frame(frame if rows is None else frame.iloc[rows], pol, rank_by, notes, lang)
+        at = np.flatnonzero(demoted) if rows is None else rows[demoted]
+        demoted_all[at] = True
+        makers.append((at, make))
+        totals["demotions"] += info["demotions"]
+        totals["lower_bound"] += info["lower_bound"]
+        totals["optimal"] &= info["optimal"]
+        totals["nested_scopes"] &= info["nested_scopes"]
+        totals["rank_by"] = info["rank_by"]
+    out = frame.copy(deep=not _COPY_ON_WRITE)  # copy-on-write: the caller's frame can never change through ours
+    out["level_final"] = pd.Categorical.from_codes(
+        np.where(demoted_all, L.ALL_LEVELS.index(L.GOOD), level.cat.codes.to_numpy()), dtype=L.LEVEL_DTYPE)
+    out["demoted"] = demoted_all
+    text_of_row = np.full(len(frame), -1, dtype=np.int64)
+    text_of_row[demoted_all] = np.arange(int(demoted_all.sum()))
+
+    def reasons() -> np.ndarray:
+        texts = np.empty(len(frame), dtype=object)
+        for at, make in makers:
+            texts[at] = make()
+        return texts[demoted_all]
+
+    out["reason"] = LazyText.from_maker(reasons, text_of_row)
+    main = chosen[0][0].name if len(chosen) == 1 else ", ".join(p.name for p, _ in chosen)
+    out.attrs["enforcement"] = {"policy": main, **totals, "notes": notes}
+    return out
+
+
+#: pandas 3 always copies on write; pandas 2 when asked. Then a shallow copy is as safe as a deep one.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write") is True)
+
+
+def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en"):
+    """One regime's enforcement on its rows: (demoted mask, a function writing their reasons, totals)."""
+    pol.require_ratio()
+    codes = L.as_levels(frame["level"]).cat.codes.to_numpy()
     in_scope = _in_scope(frame, pol, notes)
     slots = level_slots(codes, in_scope)
     eligible = np.flatnonzero(slots == L.ALL_LEVELS.index(L.EXCELLENT))
@@ -348,73 +477,66 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
         info.append((scope, keys, part, counts, need, part.index[eligible]))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
     group_of, need = [i[5] for i in info], [i[4] for i in info]
-    if nested:  # each pass orders only its candidates, within their groups
+    if nested or len(info) == 1:  # each pass orders only its candidates, within their groups
         score, how = rank_basis(frame, eligible, rank_by)
         ids = frame["person_id"].to_numpy() if "person_id" in frame.columns else None
         demoted_e, by_scope = nested_demotions(group_of, need, score,
                                                lambda rows: eligible[rows] if ids is None else ids[eligible[rows]])
+        exact = True
     else:
         worst, how = worst_first(frame, eligible, rank_by)
-        demoted_e, by_scope = select_demotions(group_of, need, worst, nested)
-    out = frame.copy(deep=not _COPY_ON_WRITE)  # copy-on-write: the caller's frame can never change through ours
+        demoted_e, by_scope, exact = select_demotions(group_of, need, worst, nested, report_exact=True)
     demoted = np.zeros(len(frame), dtype=bool)
     demoted[eligible[demoted_e]] = True
-    out["level_final"] = pd.Categorical.from_codes(np.where(demoted, L.ALL_LEVELS.index(L.GOOD), codes),
-                                                   dtype=L.LEVEL_DTYPE)
-    out["demoted"] = demoted
-    ids_of_row = np.full(len(frame), -1, dtype=np.int64)
-    ids_of_row[demoted] = np.arange(int(demoted.sum()))
     needed = dict.fromkeys(["person_id", rank_by] + [col for _, keys in scopes for col in keys])
     snapshot = frame[[c for c in needed if c and c in frame.columns]].copy(deep=not _COPY_ON_WRITE)
-    out["reason"] = LazyText.from_maker(
-        lambda: _demotion_reasons(snapshot, pol, rank_by, eligible, demoted_e, by_scope, info), ids_of_row)
-    exact = nested or len(info) == 2  # nested: by construction; two crossed scopes: by maximum flow
-    bound = int(demoted.sum()) if exact and not nested else lower_bound(group_of, need, nested)
-    out.attrs["enforcement"] = {
-        "policy": pol.name, "demotions": int(demoted.sum()), "lower_bound": bound,
-        "optimal": bool(exact or demoted.sum() == bound), "nested_scopes": nested,
-        "rank_by": how, "notes": notes,
-    }
-    return out
-
-
-#: pandas 3 always copies on write; pandas 2 when asked. Then a shallow copy is as safe as a deep one.
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write") is True)
+    bound = int(demoted.sum()) if exact else lower_bound(group_of, need, nested)
+    if not exact and len(info) > 2:
+        notes.append(Message("note.crossed_scopes_bound", {"policy": pol.name, "demotions": str(int(demoted.sum())),
+                                                           "bound": str(bound)}))
+    return demoted, lambda: _demotion_reasons(snapshot, pol, rank_by, eligible, demoted_e, by_scope, info, lang), \
+        {"demotions": int(demoted.sum()), "lower_bound": bound, "optimal": bool(exact or demoted.sum() == bound),
+         "nested_scopes": nested, "rank_by": how}
 
 
 def _demotion_reasons(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, eligible: np.ndarray,
-                      demoted_e: np.ndarray, by_scope: np.ndarray, info: list) -> np.ndarray:
-    """The reason of every demoted row, in row order (made when the ``reason`` column is first read)."""
+                      demoted_e: np.ndarray, by_scope: np.ndarray, info: list, lang: str = "en") -> np.ndarray:
+    """The reason of every demoted row, in row order (written when the ``reason`` column is first read)."""
     worst, how = worst_first(frame, eligible, rank_by)
     texts = np.empty(len(eligible), dtype=object)
     for s, (scope, keys, part, counts, _, ge) in enumerate(info):
         rows = np.flatnonzero(by_scope == s)
         if len(rows):
             groups = _evaluate(part.key_frame(frame, keys), counts, pol, " × ".join(scope))
-            texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how)
-    return texts[np.sort(np.flatnonzero(demoted_e))]
+            texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
+    return texts[np.flatnonzero(demoted_e)]
 
 
 def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.ndarray, worst: np.ndarray,
-             pol: P.Policy, how: str) -> np.ndarray:
-    """Plain-language reason per demoted person: rule, group, counts, cap, rank."""
+             pol: P.Policy, how: str, lang: str = "en") -> np.ndarray:
+    """Plain-language reason per demoted person, in ``lang``: the cited rule, the group, its counts, the cap
+    and how it is computed, how many must move, and this person's rank (one text per group, then per rank)."""
     pos_from_worst = within_group_position(ge, worst)
     n_exc = groups["n_excellent"].to_numpy(dtype=np.int64)
     rank = n_exc[ge[rows]] - pos_from_worst[rows]
     used = np.unique(ge[rows])
     g = groups.iloc[used]
-    labels = [f"{keys[0]}={v}" for v in g[keys[0]].astype(str).tolist()]
+    labels = [f"{column_label(keys[0], lang)} {v}" for v in g[keys[0]].astype(str).tolist()]
     for k in keys[1:]:
-        labels = [f"{lab}, {k}={v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
-    head = f"{pol.rule_id} ({pol.reference}): "
-    texts = [f"{head}{lab}: {e} excellent, {gd} good; cap = {pol.base} × {r} ({pol.rounding}) = {c}; "
-             f"{d} must become GOOD; ranked "
+        labels = [f"{lab}, {column_label(k, lang)} {v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
+    rule = cite(pol.reference, lang) if pol.reference else pol.rule_id
+    base_words = render(f"reason.base.{pol.base}", lang)
+    rounding = render(f"method.rounding.{pol.rounding}", lang)
+    texts = [render("reason.demoted", lang, rule=rule, group=lab, e=e, gd=gd, base=base_words, ratio=percent(r),
+                    rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]
     lookup = np.full(len(groups), None, dtype=object)
     lookup[used] = texts
-    tail = f" by {how}"
-    return np.array([f"{t}{r} of {n}{tail}" for t, r, n in
+    before, middle_after = render("reason.rank_score" if how.startswith("score") else "reason.rank_id", lang,
+                                  r="\0", n="\1").split("\0")
+    middle, after = middle_after.split("\1")
+    return np.array([f"{t}; {before}{r}{middle}{n}{after}" for t, r, n in
                      zip(lookup[ge[rows]].tolist(), rank.tolist(), n_exc[ge[rows]].tolist(), strict=True)],
                     dtype=object)

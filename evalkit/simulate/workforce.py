@@ -93,19 +93,18 @@ def targets_in_force(base_payroll: int, population: str = "cadres_civil_servants
     ``population``: ``cadres_civil_servants`` or ``public_employees`` (Conclusion 40-KL/TW);
     Resolution 39-NQ/TW's 10% by 2021 against 2015 applies to both.
 
-    >>> [(t.label, t.target_year, t.cut) for t in targets_in_force(1000)]
-    [('Resolution 39-NQ/TW: −10% by 2021 vs 2015', 2021, Fraction(1, 10)), ('Conclusion 40-KL/TW: −5% by 2026 vs 2021', 2026, Fraction(1, 20))]
+    >>> for t in targets_in_force(1000):
+    ...     print(t.label, t.target_year, t.cut)
+    Resolution 39-NQ/TW: −10% by 2021 vs 2015 2021 1/10
+    Conclusion 40-KL/TW: −5% by 2026 vs 2021 2026 1/20
     """
     from ..parameters import load
 
     tree = load()
-    r39 = (tree.get("resolution_39_2015.recruitment.payroll_cut_target", "2015-04-17"),
-           tree.get("resolution_39_2015.recruitment.payroll_cut_target_year", "2015-04-17"),
-           tree.get("resolution_39_2015.recruitment.payroll_cut_base_year", "2015-04-17"))
+    r39 = tuple(tree.first(f"resolution_39_2015.recruitment.{k}").value  # each as of its own date
+                for k in ("payroll_cut_target", "payroll_cut_target_year", "payroll_cut_base_year"))
     key = {"cadres_civil_servants": "cut_cadres_civil_servants", "public_employees": "cut_public_employees"}[population]
-    c40 = (tree.get(f"conclusion_40_2022.payroll_cut.{key}", "2022-07-18"),
-           tree.get("conclusion_40_2022.payroll_cut.target_year", "2022-07-18"),
-           tree.get("conclusion_40_2022.payroll_cut.base_year", "2022-07-18"))
+    c40 = tuple(tree.first(f"conclusion_40_2022.payroll_cut.{k}").value for k in (key, "target_year", "base_year"))
     return [PayrollTarget(f"Resolution 39-NQ/TW: −{float(r39[0]):.0%} by {r39[1]} vs {r39[2]}", base_payroll, r39[1], r39[0]),
             PayrollTarget(f"Conclusion 40-KL/TW: −{float(c40[0]):.0%} by {c40[1]} vs {c40[2]}", base_payroll, c40[1], c40[0])]
 
@@ -210,8 +209,8 @@ def project_headcount(start_payroll: int, years: tuple[int, int] = (2025, 2030),
             else:
                 hq_u = np.zeros(np.shape(exits_u), dtype=np.int64)
 
-        def total(a):
-            return a if counts is not None else a.sum(axis=1)
+        def total(a, by_age=counts is not None):
+            return a if by_age else a.sum(axis=1)
 
         retire, resign, stream, exits = total(retire_u), total(resign_u), total(stream_u), total(exits_u)
         demand, hires, hq = total(demand_u), total(hires_u), total(hq_u)
