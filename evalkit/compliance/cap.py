@@ -200,7 +200,9 @@ def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFram
     """The groups table of every scope: one frame built once (no frame per scope, no concat of frames)."""
     lengths = [len(p["scope"]) for p in parts]
     out = {c: _stack([p.get(c) for p in parts], lengths) for c in columns}
-    return pd.DataFrame({c: v.array if isinstance(v, pd.Series) else v for c, v in out.items()}, copy=False)
+    n = sum(lengths)
+    return pd.DataFrame({c: v.set_axis(pd.RangeIndex(n)) if isinstance(v, pd.Series) else v  # Series keep their dtype
+                         for c, v in out.items()}, index=pd.RangeIndex(n), copy=False)
 
 
 def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
