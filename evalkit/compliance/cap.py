@@ -95,7 +95,11 @@ def _in_scope(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]) -> np
             values = frame[col]
             if col == "is_leader":
                 values = values.astype("boolean").fillna(False)
-            mask &= values.isin(list(allowed)).to_numpy()
+            if isinstance(values.dtype, pd.CategoricalDtype):  # decide per category, then look up each row's code
+                ok = np.r_[np.asarray(values.cat.categories.isin(list(allowed)), dtype=bool), False]
+                mask &= ok[values.cat.codes.to_numpy()]  # code −1 (missing) reads the final False
+            else:
+                mask &= values.isin(list(allowed)).to_numpy()
         else:
             notes.append(Message("note.column_missing_all_covered",
                                  {"column": col, "policy": policy.name, "allowed": ", ".join(map(str, allowed))}))
@@ -220,7 +224,8 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
     return usable
 
 
-def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message]):
+def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message],
+                     coder: KeyCoder | None = None):
     """The regimes to run and the rows each covers: ``[(policy, row mask or None)]``.
 
     ``policy="auto"`` routes each row by its year and population to the regime that governs it
@@ -231,7 +236,7 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
     n = len(frame)
     # every question here is about a (year, population) pair: ask it once per distinct pair
     pair_keys = [c for c in ("year", "population") if c in frame.columns]
-    pairs = KeyCoder(frame).partition(pair_keys)
+    pairs = (coder or KeyCoder(frame)).partition(pair_keys)
     row_pair = pairs.index
     years = frame["year"].iloc[pairs.first].to_numpy(dtype=object) if "year" in frame.columns else None
     pops = frame["population"].iloc[pairs.first].astype(object).to_numpy() if "population" in frame.columns else None
@@ -302,11 +307,12 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
         P.get(policy, **readings).require_ratio()
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
-    chosen = resolve_policies(frame, policy, readings, notes)
+    coder = KeyCoder(frame)  # codes of the key columns, made once for every regime and scope
+    chosen = resolve_policies(frame, policy, readings, notes, coder)
     parts, key_columns = [], []
     for pol, mask in chosen:
         sub = frame if mask is None else frame[mask]
-        p, k = _check_frame(sub, kind, pol, notes)
+        p, k = _check_frame(sub, kind, pol, notes, coder if mask is None else None)
         parts += p
         key_columns += [c for c in k if c not in key_columns]
     main = max(chosen, key=lambda c: len(frame) if c[1] is None else int(c[1].sum()))[0] if chosen \
@@ -324,7 +330,7 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
     return CapReport(main, groups, kind, key_columns, notes, problems)
 
 
-def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message]):
+def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message], coder: KeyCoder | None = None):
     """One regime over the rows it covers: the group tables (column arrays for a roster) and their key columns."""
     pol.require_ratio()
     parts = []
@@ -335,7 +341,7 @@ def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Mess
     if kind == "roster":
         mask = _in_scope(frame, pol, notes)
         slots = level_slots(level_index(frame["level"]), mask)
-        coder = KeyCoder(frame)
+        coder = coder or KeyCoder(frame)
         usable = _roster_scopes(frame, pol, notes)
         key_columns: list[str] = []
         for (scope, keys), part in zip(usable, coder.partitions([keys for _, keys in usable]), strict=True):
@@ -424,14 +430,16 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
     if kind != "roster":
         raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
     notes: list[Message] = []
-    chosen = resolve_policies(frame, policy, readings, notes)
+    coder = KeyCoder(frame)
+    chosen = resolve_policies(frame, policy, readings, notes, coder)
     level = L.as_levels(frame["level"])
     demoted_all = np.zeros(len(frame), dtype=bool)
     makers = []  # per regime: its demoted rows (in row order) and how to write their reasons
     totals = {"demotions": 0, "lower_bound": 0, "optimal": True, "nested_scopes": True, "rank_by": ""}
     for pol, mask in chosen:
         rows = None if mask is None else np.flatnonzero(mask)
-        demoted, make, info = _enforce_frame(frame if rows is None else frame.iloc[rows], pol, rank_by, notes, lang)
+        demoted, make, info = _enforce_frame(frame if rows is None else frame.iloc[rows], pol, rank_by, notes, lang,
+                                             coder if rows is None else None)
         at = np.flatnonzero(demoted) if rows is None else rows[demoted]
         demoted_all[at] = True
         makers.append((at, make))
@@ -463,7 +471,8 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write") is True)
 
 
-def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en"):
+def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en",
+                   coder: KeyCoder | None = None):
     """One regime's enforcement on its rows: (demoted mask, a function writing their reasons, totals)."""
     pol.require_ratio()
     codes = L.as_levels(frame["level"]).cat.codes.to_numpy()
@@ -471,7 +480,7 @@ def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, note
     slots = level_slots(codes, in_scope)
     eligible = np.flatnonzero(slots == L.ALL_LEVELS.index(L.EXCELLENT))
     scopes = sorted(_roster_scopes(frame, pol, notes), key=lambda s: -len(s[0]))
-    parts = KeyCoder(frame).partitions([keys for _, keys in scopes])
+    parts = (coder or KeyCoder(frame)).partitions([keys for _, keys in scopes])
     info = []
     for (scope, keys), part in zip(scopes, parts, strict=True):
         counts, _ = counts_from_slots(part.slot_counts(slots))

@@ -248,6 +248,9 @@ class Partition:
         """Rows per group and slot (see :func:`level_slots`): an ``(n, LEVEL_SLOTS)`` integer table."""
         if self.finer is not None and self.parent is not None:
             fine = self.finer.slot_counts(slots)
+            if len(self.parent) and (self.parent[1:] >= self.parent[:-1]).all():  # finer groups in order: sum runs
+                starts = np.flatnonzero(np.r_[True, self.parent[1:] != self.parent[:-1]])
+                return np.add.reduceat(fine, starts, axis=0)
             flat = (self.parent[:, None] * LEVEL_SLOTS + np.arange(LEVEL_SLOTS)).ravel()
             return np.bincount(flat, weights=fine.ravel(), minlength=self.n * LEVEL_SLOTS) \
                 .astype(np.int64).reshape(self.n, LEVEL_SLOTS)
@@ -323,14 +326,15 @@ def level_slots(level_codes: np.ndarray, covered: np.ndarray | None = None) -> n
 def counts_from_slots(table: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Counts per group (as :func:`counts_from_codes`) and whether any covered row is in the group."""
     i = _LEVEL_INDEX
+    t = np.ascontiguousarray(table.T)  # one contiguous row per slot
     counts = {
-        "n_excellent": table[:, i[L.EXCELLENT]],
-        "n_good": table[:, i[L.GOOD]],
-        "n_completed": table[:, i[L.COMPLETED]] + table[:, i[L.COMPLETED_LIMITED]],
-        "n_not_completed": table[:, i[L.NOT_COMPLETED]],
-        "n_not_rated": table[:, i[L.NOT_RATED]],
+        "n_excellent": t[i[L.EXCELLENT]],
+        "n_good": t[i[L.GOOD]],
+        "n_completed": t[i[L.COMPLETED]] + t[i[L.COMPLETED_LIMITED]],
+        "n_not_completed": t[i[L.NOT_COMPLETED]],
+        "n_not_rated": t[i[L.NOT_RATED]],
     }
-    return counts, table[:, : LEVEL_SLOTS - 1].sum(axis=1) > 0
+    return counts, t[: LEVEL_SLOTS - 1].sum(axis=0) > 0
 
 
 def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den: np.ndarray):
