@@ -240,7 +240,7 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
     row_pair = pairs.index
     years = frame["year"].iloc[pairs.first].to_numpy(dtype=object) if "year" in frame.columns else None
     pops = frame["population"].iloc[pairs.first].astype(object).to_numpy() if "population" in frame.columns else None
-    rows_of = np.bincount(row_pair, minlength=pairs.n) if n else np.zeros(pairs.n, dtype=np.int64)
+    rows_of = np.array([n]) if pairs.n == 1 else np.bincount(row_pair, minlength=pairs.n)
     if not (isinstance(policy, str) and policy == P.AUTO):
         pol = P.get(policy, **readings)
         if isinstance(policy, str) and years is not None and len(frame):

@@ -292,6 +292,8 @@ def combine_codes(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarra
             comb, uniq = pd.factorize(comb, sort=False)
             comb = comb.astype(np.int64) * m + c
             size = len(uniq) * m
+    if size == 1:
+        return np.zeros(n, dtype=np.int64), 1
     if size <= 4 * n + 1024:  # a dense table of the combined codes: no hashing
         present = np.zeros(size, dtype=bool)
         present[comb] = True
@@ -305,6 +307,8 @@ def combine_codes(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarra
 
 def first_rows(gi: np.ndarray, n_groups: int) -> np.ndarray:
     """One row of each group (the last one seen)."""
+    if n_groups == 1 and len(gi):
+        return np.array([len(gi) - 1], dtype=np.int64)
     rep = np.empty(n_groups, dtype=np.int64)
     rep[gi] = np.arange(len(gi))
     return rep
@@ -317,8 +321,9 @@ LEVEL_SLOTS = len(L.ALL_LEVELS) + 2
 def level_slots(level_codes: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
     """Each row's slot: its level's position, "level missing", or "not covered" by the policy."""
     k = len(L.ALL_LEVELS)
-    slots = np.where(level_codes >= 0, level_codes, k).astype(np.int64)
-    if covered is not None:
+    slots = np.asarray(level_codes).astype(np.int8)  # a copy, small
+    slots[slots < 0] = k
+    if covered is not None and not covered.all():
         slots[~covered] = k + 1
     return slots
 
