@@ -192,8 +192,8 @@ def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray
             move = gaming & (codes == _COMP) & (draws["upgrade_u"] < task.behaviour.upgrade_completed)
             codes = np.where(move, _GOOD, codes)
         proposal = np.where(gaming & (codes == _GOOD), _EXC, codes)
-        keep = _enforce_codes(task, draws, proposal, covered, pol.replace(timing="final"))
-        best = np.where(keep, _GOOD, proposal)
+        trimmed = _enforce_codes(task, draws, proposal, covered, pol.replace(timing="final"))
+        best = np.where(trimmed, _GOOD, proposal)  # the largest set the reading lets the unit keep
         codes = np.where(gaming, best, codes)
     demoted = _enforce_codes(task, draws, codes, covered, pol)
     return np.where(demoted, _GOOD, codes), covered, codes
