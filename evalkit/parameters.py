@@ -294,6 +294,11 @@ def _load_bundled() -> ParameterTree:
     return _load(PARAMS_DIR)
 
 
+def load_bundled_clear() -> None:
+    """Forget the cached bundled tree (e.g. after an amendment is added to a YAML file)."""
+    _load_bundled.cache_clear()
+
+
 def _load(root: Path) -> ParameterTree:
     params: dict[str, Parameter] = {}
     for path in sorted(root.rglob("*.yaml")):

@@ -11,10 +11,12 @@ regime in force for its year and population (``policy="auto"``).
 (Fraction(1, 5), 'good', (('unit_id',), ('unit_id', 'task_group')))
 >>> p.replace(rounding="half_up").rounding
 'half_up'
->>> p.replace(rounding="nearest", base="all")
-Traceback (most recent call last):
-...
-evalkit.policies.PolicyError: invalid readings for decree-335-2025: base='all' is not one of good, good_or_better, rated, headcount; rounding='nearest' is not one of floor, half_up, ceil
+>>> try:
+...     p.replace(rounding="nearest", base="all")
+... except PolicyError as exc:
+...     print(*str(exc).split("; "), sep=";" + chr(10))
+invalid readings for decree-335-2025: base='all' is not one of good, good_or_better, rated, headcount;
+rounding='nearest' is not one of floor, half_up, ceil
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import yaml
 
-from .messages import Message, render
-from .parameters import PARAMS_DIR, POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
+from .messages import Message, cite, render
+from . import parameters
+from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
 BASES = ("good", "good_or_better", "rated", "headcount")
 ROUNDINGS = ("floor", "half_up", "ceil")
@@ -193,16 +197,18 @@ class Policy:
                 value = " | ".join(",".join(s) for s in value)
             src = given.get(key)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
-                      render("explain.from_source", lang, ref=str(src.reference), status=render(f"status.{src.status}", lang))
+                      render("explain.from_source", lang, ref=cite(src.reference, lang),
+                             status=render(f"status.{src.status}", lang))
                       if src is not None else render("explain.set_here", lang))
             lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {'—' if value in (None, '') else value}  ({origin})")
         if self.named_readings:
             lines += ["", render("explain.named_readings", lang)]
             for v in self.named_readings:
-                lines.append(f"  {v.name} = {v.value} — {v.reference} [{render(f'status.{v.status}', lang)}]")
+                lines.append(f"  {v.name} = {v.value} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(f"  {ref.name} = {_show(ref.value)} — {ref.reference} [{render(f'status.{ref.status}', lang)}], "
+            status = render(f"status.{ref.status}", lang)
+            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{status}], "
                          f"{render('explain.from', lang, start=str(ref.start))}")
         return "\n".join(lines)
 
@@ -315,8 +321,22 @@ _POLICY_KEYS = {"rule_id", "title", "article", "governs", "applies_to", "reading
 
 
 def policy_file(kind: str, root=None) -> dict:
-    """The named policies of one kind (``cap``, ``recruitment``, ``streamlining``) as declared in YAML."""
-    path = (PARAMS_DIR if root is None else root) / POLICIES_SUBDIR / f"{kind}.yaml"
+    """The named policies of one kind (``cap``, ``recruitment``, ``streamlining``, ``rules``) as declared in YAML."""
+    return _policy_file_at(kind, str(parameters.PARAMS_DIR if root is None else root))
+
+
+def reload() -> None:
+    """Forget the cached parameter tree and policy declarations (after editing or pointing at another tree)."""
+    parameters.load_bundled_clear()
+    _policy_file_at.cache_clear()
+    _declared.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _policy_file_at(kind: str, root: str) -> dict:
+    from pathlib import Path
+
+    path = Path(root) / POLICIES_SUBDIR / f"{kind}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: expected a mapping of policy names")
@@ -357,12 +377,11 @@ def _build(name: str, date=None) -> Policy:
     else:
         day = as_date(date)
     sources = tuple((key, tree.value(param, day)) for key, param in readings.items())
-    values = {key: v.value for key, v in sources}
+    values: dict[str, Any] = {key: v.value for key, v in sources}
     if "scopes" in values:
         values["scopes"] = parse_scopes(values["scopes"])
     applies = tuple((str(c), tuple(v)) for c, v in (spec.get("applies_to") or {}).items())
-    named = tuple(tree.value(p, max(day, tree[p].values[0].start if isinstance(tree[p].values[0], ParameterValue)
-                                    else day)) for p in spec.get("named_readings") or ())
+    named = tuple(tree.value(p, max(day, tree.first(p).start)) for p in spec.get("named_readings") or ())
     start = min((s for _, s, _ in governs), default=min(v.start for _, v in sources if v.status != "default"))
     return Policy(name, (spec["title"]["en"], spec["title"]["vi"]), start, values.pop("ratio", None),
                   values.pop("base"), applies_to=applies, rule_id=spec["rule_id"],
@@ -429,7 +448,7 @@ def route(years, populations, leaders=None) -> np.ndarray:
 
 def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
     """Notes for rows a regime is run on outside the dates or population it governs (it still runs)."""
-    notes = []
+    notes: builtins.list[Message] = []
     if not policy.governs:
         return notes
     years = np.asarray(years, dtype=object)
@@ -478,7 +497,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
         params = [p for p in tree.names() if p.startswith(spec["parameters"] + ".")]
         readings = builtins.list((spec.get("readings") or {}).values())
         start = as_date(spec["from"])
-        governs = ()
+        governs: tuple = ()
     else:
         params, readings = spec["parameters"], spec.get("readings") or []
         governs = _governs(spec)
@@ -486,8 +505,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
     day = start
     values = []
     for p in params:
-        first = next(v for v in tree[p].values if isinstance(v, ParameterValue))
-        values.append(tree.value(p, max(day, first.start)))
+        values.append(tree.value(p, max(day, tree.first(p).start)))
     lines = [f"{name}: {spec['title']['vi' if lang == 'vi' else 'en']}",
              render("explain.article", lang, article=spec["article"]["vi" if lang == "vi" else "en"]),
              render("explain.status", lang, status=render(f"status.{_status(values)}", lang)), ""]
@@ -499,11 +517,11 @@ def describe_declared(name: str, lang: str = "en") -> str:
                             end=str(e) if e else "—"))
     lines += ["", render("explain.sources", lang)]
     for v in values:
-        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=str(v.reference),
+        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=cite(v.reference, lang),
                             status=render(f"status.{v.status}", lang), start=str(v.start)))
     if readings:
         lines += ["", render("explain.readings", lang)]
         for p in readings:
-            v = tree.value(p, max(day, next(x for x in tree[p].values if isinstance(x, ParameterValue)).start))
+            v = tree.value(p, max(day, tree.first(p).start))
             lines.append(f"  {p} = {_show(v.value)}  ({render('explain.evalkit_default', lang)})")
     return "\n".join(lines)

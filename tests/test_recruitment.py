@@ -10,7 +10,6 @@ from hypothesis import given, settings, strategies as st
 import evalkit as ek
 from evalkit.cli import main
 from evalkit.rules.recruitment import get_recruitment_policy
-from evalkit.rules.streamlining import streamlining_candidates
 from evalkit.simulate import PayrollTarget, project_headcount
 
 from conftest import FIXTURES, ROOT

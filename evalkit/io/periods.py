@@ -6,7 +6,8 @@ year, override facts such as ``disciplined``) and one column per period — ``Th
 ``T1`` … ``T12``, ``Month 1`` …, or ``Quý 1`` … ``Quý 4``, ``Q1`` … ``Q4``, ``Quý I`` … — or the long
 form (one row per person and period, with a ``Kỳ``/``period`` column and a score). The reader
 averages exactly and hands the other columns to the roster reader, so every one is validated as a
-roster's is; :func:`evalkit.rules.bands.rate_roster_by_score` then bands and applies the overrides. Readings (``params/readings/defaults.yaml``):
+roster's is; :func:`evalkit.rules.bands.rate_roster_by_score` then bands and applies the overrides.
+Readings (``params/readings/defaults.yaml``):
 ``partial_periods`` — ``scored`` averages the periods that have a score, ``all`` needs every one.
 
 >>> import pandas as pd
@@ -129,7 +130,7 @@ def read_periods(source, sheet: str | None = None, *, partial_periods: str | Non
     n = len(body)
     total = [Fraction(0)] * n
     count = np.zeros(n, dtype=np.int64)
-    for j, (_, number) in sorted(found.items(), key=lambda x: x[1][1]):
+    for j, _ in sorted(found.items(), key=lambda x: x[1][1]):
         col = str(header[j])
         for i, v in enumerate(body[j].tolist()):
             try:

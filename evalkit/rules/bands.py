@@ -130,8 +130,8 @@ def annual_scores(frame: pd.DataFrame, by="person_id", score="score", date="2026
     (a :class:`~fractions.Fraction`), ``n_periods`` and ``level_by_score``.
 
     >>> t = annual_scores(pd.DataFrame({"person_id": ["a", "a", "b"], "score": [89.999999, 90.0000000, 90]}))
-    >>> t[["person_id", "n_periods", "level_by_score"]].to_dict("records")
-    [{'person_id': 'a', 'n_periods': 2, 'level_by_score': 'GOOD'}, {'person_id': 'b', 'n_periods': 1, 'level_by_score': 'EXCELLENT'}]
+    >>> t[["person_id", "n_periods", "level_by_score"]].to_dict("list")
+    {'person_id': ['a', 'b'], 'n_periods': [2, 1], 'level_by_score': ['GOOD', 'EXCELLENT']}
     >>> annual_scores(pd.DataFrame({"person_id": ["a"], "score": [89.9999995]}))["level_by_score"].tolist()
     ['GOOD']
     """

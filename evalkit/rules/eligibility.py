@@ -143,10 +143,36 @@ def _limits(roster: pd.DataFrame, rows: np.ndarray, date, rank: np.ndarray, reas
           "ceiling.criteria_failed", share=_pct(half))
     discipline = tree.value(f"{_P}.discipline_means_not_completed", date)
     if discipline.value:
-        limit(_flag(roster, "disciplined"), L.NOT_COMPLETED, "ceiling.disciplined",
+        limit(disciplined_in_year(roster, date), L.NOT_COMPLETED, "ceiling.disciplined",
               instrument=discipline.reference.instrument)
-    months = _col(roster, "months_worked", 12.0)
+    months = months_worked(roster, date)
     limit((months < min_months) & ~_flag(roster, "maternity_leave"), L.NOT_RATED, "ceiling.months", months=min_months)
+
+
+def disciplined_in_year(roster: pd.DataFrame, date) -> np.ndarray:
+    """Who counts as disciplined in the assessment year, by the reading ``discipline_year``.
+
+    ``decision`` (evalkit default): a discipline decided in the year — the ``disciplined`` flag, or
+    ``discipline_decision_year`` equal to the row's year when that column is given; ``violation``:
+    ``discipline_violation_year`` equal to the row's year (the flag when that column is absent).
+    """
+    reading = load().get("readings.defaults.discipline_year", date)
+    column = {"decision": "discipline_decision_year", "violation": "discipline_violation_year"}[reading]
+    if column in roster.columns and "year" in roster.columns:
+        return (pd.to_numeric(roster[column], errors="coerce").to_numpy(dtype=float)
+                == pd.to_numeric(roster["year"], errors="coerce").to_numpy(dtype=float))
+    return _flag(roster, "disciplined")
+
+
+def months_worked(roster: pd.DataFrame, date) -> np.ndarray:
+    """Months worked by the reading ``months_basis``: calendar months (``months_worked``, evalkit
+    default) or working days ÷ ``working_days_per_month`` (``days_worked``, when that reading is set
+    and the column given). A missing value counts as a full year (no limit)."""
+    tree = load()
+    if tree.get("readings.defaults.months_basis", date) == "working_days" and "days_worked" in roster.columns:
+        per = tree.get("readings.defaults.working_days_per_month", date)
+        return _col(roster, "days_worked", 12.0 * per) / per
+    return _col(roster, "months_worked", 12.0)
 
 
 def check_ceilings(roster: pd.DataFrame, date=None) -> pd.DataFrame:

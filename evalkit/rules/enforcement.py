@@ -191,6 +191,41 @@ def crossed_exact(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.
     return demoted
 
 
+def _two_crossed_scopes(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray):
+    """The fewest demotions meeting two crossed scopes' needs, by maximum flow.
+
+    Each eligible person is an edge between their group in scope A and in scope B; a set of demotions
+    meeting every need is an edge cover with demands. Its least size is Σ needs − the largest
+    demand-bounded matching (Gallai's identity for b-matchings), found as a maximum flow
+    source → A (need) → B (people) → sink (need). The matching's people are taken lowest-ranked
+    first on each (A, B) pair; the caller's passes then top up any group still short, and every such
+    person covers a shortfall that no matching could — so the total is the least possible.
+    """
+    from scipy.sparse import csr_matrix, issparse
+    from scipy.sparse.csgraph import maximum_flow
+
+    ga, gb = group_of
+    na, nb = len(need[0]), len(need[1])
+    m = len(worst)
+    if m == 0 or not need[0].any() and not need[1].any():
+        return np.zeros(m, dtype=bool), np.full(m, -1, dtype=np.int64)
+    pair, pairs = pd.factorize(ga * nb + gb)
+    pa, pb = pairs // nb, pairs % nb
+    cap_pair = np.bincount(pair, minlength=len(pairs))
+    src, sink = 0, 1 + na + nb
+    rows = np.r_[np.zeros(na, dtype=np.int64), 1 + pa, 1 + na + np.arange(nb)]
+    cols = np.r_[1 + np.arange(na), 1 + na + pb, np.full(nb, sink)]
+    caps = np.r_[need[0], cap_pair, need[1]].astype(np.int32)
+    graph = csr_matrix((caps, (rows, cols)), shape=(sink + 1, sink + 1))
+    flow = maximum_flow(graph, src, sink).flow.tocsr()
+    sel = flow[1 + pa, 1 + na + pb]
+    on_pair = np.asarray(sel.todense() if issparse(sel) else sel).ravel().astype(np.int64)
+    pos = within_group_position(pair.astype(np.int64), worst)
+    demoted = pos < on_pair[pair]
+    by_scope = np.where(demoted, 0, -1).astype(np.int64)
+    return demoted, by_scope
+
+
 def enforce_arrays(level_codes: np.ndarray, scope_groups: list[tuple[np.ndarray, int]], covered: np.ndarray,
                    worst_key: np.ndarray, policy: Policy, nested: bool = True) -> np.ndarray:
     """Array core of enforcement: which rows to demote. Used by :func:`enforce_cap` and the simulator.

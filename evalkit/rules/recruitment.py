@@ -26,13 +26,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from functools import lru_cache
-
-from ..messages import Message, render
+from ..messages import Message, cite, render
 from ..parameters import ParameterValue, as_date, load
 from ..policies import policy_file
 
@@ -109,7 +108,7 @@ class RecruitmentPolicy:
                     problems.append(f"{k}={v!r}: give an exact fraction such as '1/2'")
         if problems:
             raise RecruitmentPolicyError(f"invalid readings for {self.name}: " + "; ".join(problems))
-        conv = {k: (Fraction(v) if "share" in k and k != "share_kind" else v) if v is not None else None
+        conv: dict[str, Any] = {k: (Fraction(v) if "share" in k and k != "share_kind" else v) if v is not None else None
                 for k, v in readings.items()}
         return dataclasses.replace(self, **conv)
 
@@ -137,13 +136,13 @@ class RecruitmentPolicy:
         for k in self.READINGS:
             src = given.get(k)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
-                      render("explain.from_source", lang, ref=str(src.reference),
+                      render("explain.from_source", lang, ref=cite(src.reference, lang),
                              status=render(f"status.{src.status}", lang)) if src is not None
                       else render("explain.set_here", lang))
             lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {getattr(self, k)}  ({origin})")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=str(ref.reference),
+            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=cite(ref.reference, lang),
                                 status=render(f"status.{ref.status}", lang), start=str(ref.start)))
         return "\n".join(lines)
 
@@ -153,7 +152,6 @@ def _pct(share: Fraction) -> str:
     return f"{pct.numerator}%" if pct.denominator == 1 else str(share)
 
 
-@lru_cache(maxsize=1)
 def _declared() -> dict:
     return policy_file("recruitment")
 
@@ -177,7 +175,7 @@ def get_recruitment_policy(name: str | RecruitmentPolicy = "resolution-39-2015",
     pol = RecruitmentPolicy(name, (spec["title"]["en"], spec["title"]["vi"]),
                             article=(spec["article"]["en"], spec["article"]["vi"]),
                             references=tuple(v for _, v in sources if v.status != "default"), sources=sources,
-                            **{k: v.value for k, v in sources})
+                            **dict[str, Any]({k: v.value for k, v in sources}))
     return pol.replace(**readings) if readings else pol
 
 

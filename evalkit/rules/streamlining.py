@@ -9,15 +9,13 @@ NOT_COMPLETED.
 
 >>> history = pd.DataFrame({"person_id": ["a", "a", "b", "b"], "year": [2024, 2025, 2024, 2025],
 ...     "level": ["GOOD", "NOT_COMPLETED", "NOT_COMPLETED", "GOOD"], "pregnant": [False, True, False, False]})
->>> streamlining_candidates(history).query("year == 2025")[["person_id", "meets", "excluded", "candidate"]].to_dict("records")
-[{'person_id': 'a', 'meets': True, 'excluded': True, 'candidate': False}, {'person_id': 'b', 'meets': True, 'excluded': False, 'candidate': True}]
+>>> streamlining_candidates(history).query("year == 2025")[["meets", "excluded", "candidate"]].to_dict("list")
+{'meets': [True, True], 'excluded': [True, False], 'candidate': [False, True]}
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
@@ -33,7 +31,6 @@ class StreamliningPolicyError(ValueError):
     pass
 
 
-@lru_cache(maxsize=1)
 def declared() -> dict:
     """The named streamlining grounds as declared in YAML."""
     return policy_file("streamlining")
@@ -77,8 +74,10 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
     of the ground (for Decree 154: ``pregnant``, ``maternity_leave``, ``child_under_36_months``,
     ``under_discipline``, ``under_prosecution``, ``under_inspection``; true/false for that year).
     Missing years are never guessed: a ground needing a complete window fails on a gap. A year of
-    review without a rating counts only with ``current_unrated_year_counts`` (default: the
-    evalkit reading in ``params/readings/defaults.yaml``).
+    review without a rating yet: by default (``current_unrated_year_counts=False``, the evalkit
+    reading in ``params/readings/defaults.yaml``) its window slides back to the rated years before
+    it; with ``True`` the unrated year stays in the window with no ground (and breaks a window that
+    must be complete).
 
     Returns one row per person and year of review: ``meets``, ``excluded``, ``candidate`` (meets
     and not excluded), ``exclusion`` (:class:`~evalkit.messages.Message` list), ``levels`` seen,
@@ -89,7 +88,9 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
                           for p in names()], ignore_index=True)
     years_all = history["year"].astype(int).to_numpy()
     first, last = int(years_all.min()), int(years_all.max())
-    lv = L.as_levels(history["level"]).astype(object)
+    given = history["level"].notna().to_numpy()  # a missing rating is no rating, never a guess
+    lv = pd.Series(np.full(len(history), None, dtype=object), index=history.index)
+    lv[given] = L.as_levels(history["level"][given]).astype(object).to_numpy()
     code = np.select([lv.isin([L.COMPLETED, L.COMPLETED_LIMITED]), lv == L.NOT_COMPLETED], [1, 2], 0)
     code = np.where(lv.isna().to_numpy() | (lv == L.NOT_RATED).to_numpy(), np.nan, code)
     long = pd.DataFrame({"person_id": history["person_id"].to_numpy(), "year": years_all, "code": code,
@@ -107,11 +108,12 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
         if j - w + 1 < 0 and g["complete"]:
             continue
         block = arr[:, max(j - w + 1, 0): j + 1]
-        if not unrated_counts:  # the year of review without a rating: only the earlier years count
+        starts_full = j - w + 1 >= 0
+        if not unrated_counts and j - w >= 0:
+            # the year of review has no rating yet: its window slides back to the rated years before it
             review_missing = np.isnan(block[:, -1])
-        else:
-            review_missing = np.zeros(len(block), dtype=bool)
-        complete = ~np.isnan(block).any(axis=1) if j - w + 1 >= 0 else np.zeros(len(block), dtype=bool)
+            block = np.where(review_missing[:, None], arr[:, j - w: j], block)
+        complete = ~np.isnan(block).any(axis=1) if starts_full else np.zeros(len(block), dtype=bool)
         n_c = (block == 1).sum(axis=1)
         n_nc = (block == 2).sum(axis=1)
         meets = (n_c >= g["need_c"]) & (n_nc >= g["need_nc"])
@@ -120,7 +122,7 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
         rated_any = ~np.isnan(block).all(axis=1)
         meets &= rated_any
         excluded = np.zeros(len(wide), dtype=bool)
-        why = [[] for _ in range(len(wide))]
+        why: list[list[Message]] = [[] for _ in range(len(wide))]
         for col in g["exclusions"]:
             if col not in history.columns:
                 continue
@@ -131,7 +133,7 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
                 why[i].append(Message(f"streamlining.excluded.{col}", {"months": g["child_months"] or ""}))
         block_levels = levels_wide.iloc[:, max(j - w + 1, 0): j + 1].astype(object)
         seen = block_levels.where(block_levels.notna(), "—").astype(str).agg(" → ".join, axis=1).to_numpy()
-        present = ~np.isnan(arr[:, j]) | (~review_missing & rated_any)
+        present = rated_any
         out.append(pd.DataFrame({
             "person_id": wide.index, "year": year, "meets": meets, "excluded": excluded & meets,
             "candidate": meets & ~excluded, "exclusion": why, "complete_window": complete, "levels": seen,
@@ -142,6 +144,8 @@ def streamlining_candidates(history: pd.DataFrame, policy: str = DEFAULT, *,
     res = pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["person_id", "year", "meets", "excluded", "candidate", "exclusion", "complete_window", "levels",
                  "review_year_rated", "policy", "ground"])
+    note = outside_note(policy, range(first, last + 1))
+    res.attrs["notes"] = [note] if note is not None else []
     return res
 
 
