@@ -359,8 +359,11 @@ def size_penalty(by_size: pd.DataFrame, ax=None, lang: str = "en"):
     style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(9, 4.5))
     order = list(by_size["unit_size"].cat.categories) if hasattr(by_size["unit_size"], "cat") else None
+    from scipy.stats import t as t_dist
+
+    n = int(by_size.groupby(["policy", "unit_size"], observed=True)["recall_top20"].count().min())
     sns.pointplot(data=by_size, x="unit_size", y="recall_top20", hue="policy", ax=ax, dodge=0.4, order=order,
-                  errorbar=("ci", 95))
+                  errorbar=("se", float(t_dist.ppf(0.975, max(n - 1, 1)))))  # mean ± t × SE: the 95 % t interval
     ax.set_ylabel(text("recall_top", lang))
     ax.set_xlabel(text("unit_size", lang))
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
