@@ -134,7 +134,7 @@ class CheckResult:
         t = TEXT[self.lang]
         if self.final is None:
             raise ValueError("a counts table has no roster to correct")
-        final = self.final
+        final = self.final.copy()
         for col in ("level", "level_final"):
             final[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in final[col].astype(str)]
         sheet = "Danh sách sau điều chỉnh" if self.lang == "vi" else "Roster after calibration"
@@ -230,3 +230,8 @@ def explain(name: str, lang: str) -> str:
 def template_bytes(kind: str, lang: str) -> bytes:
     """A blank input workbook (`evalkit template`)."""
     return _to_bytes(lambda p: write_template(p, kind=kind, lang=lang), ".xlsx")
+
+
+def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Tables as an .xlsx in the house style of the reports (the provincial summary)."""
+    return _to_bytes(lambda p: write_workbook(sheets, p), ".xlsx")

@@ -53,7 +53,7 @@ TEXT: dict[str, dict[str, str]] = {
         "round_closed": "Đợt này đã đóng, không nhận thêm tệp.",
         "uploaded_ok": "Đã nhận tệp (lần {v}). Kết quả: {verdict}",
         "error_title": "Có lỗi", "back_home": "Về trang đầu",
-        "e400": "Yêu cầu không hợp lệ.", "e403": "Không có quyền truy cập trang này.",
+        "e400": "Yêu cầu không hợp lệ.", "e401": "Cần đăng nhập quản trị (tên đăng nhập và mật khẩu).", "e403": "Không có quyền truy cập trang này.",
         "e404": "Không tìm thấy trang hoặc đường dẫn không còn hiệu lực.",
         "e405": "Phương thức không được hỗ trợ.",
         "e413": "Tệp quá lớn: tối đa {mb} MB.", "e415": "Tệp không phải là bảng tính .xlsx, .xls hay .csv "
@@ -115,7 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
         "round_closed": "This round is closed and accepts no more files.",
         "uploaded_ok": "File received (version {v}). Result: {verdict}",
         "error_title": "Something went wrong", "back_home": "Back to the start",
-        "e400": "Bad request.", "e403": "You may not open this page.",
+        "e400": "Bad request.", "e401": "Administrator credentials required.", "e403": "You may not open this page.",
         "e404": "Page not found, or the link is no longer valid.", "e405": "Method not allowed.",
         "e413": "File too large: at most {mb} MB.", "e415": "The file is not an .xlsx, .xls or .csv spreadsheet "
         "(judged by its content, not its name).", "e422": "Invalid form data: {detail}",

@@ -1,0 +1,153 @@
+"""The JSON API beside the pages, described at /openapi.json and on the /api page.
+
+``POST /api/check`` needs no account and keeps nothing. Round administration uses HTTP Basic
+authentication with the administrator's user name and password (no cookies, so no CSRF); an agency
+reaches only its own submissions through its token.
+"""
+
+from __future__ import annotations
+
+import json
+import pandas as pd
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import db as D
+from . import engine as E
+from .app import DEFAULT_POLICY, UserError, download_response, parse_options, read_upload, run_check
+from .rounds import add_agency, agency_by_token, create_round, load_round, round_json, submit
+from .security import verify_password
+
+router = APIRouter(prefix="/api", tags=["api"])
+basic = HTTPBasic(auto_error=False)
+
+
+def records(df: pd.DataFrame | None, limit: int | None = None) -> list[dict]:
+    """A table as JSON records (NaN and NA as null)."""
+    if df is None or not len(df):
+        return []
+    return json.loads((df.head(limit) if limit else df).to_json(orient="records", force_ascii=False,
+                                                                default_handler=str))
+
+
+def admin(request: Request, cred: HTTPBasicCredentials | None = Depends(basic)) -> str:
+    """The administrator named by HTTP Basic credentials, else 401."""
+    if cred is not None:
+        with request.app.state.Session() as s:
+            user = s.scalar(select(D.Admin).where(D.Admin.username == cred.username))
+        if user is not None and verify_password(user.password_hash, cred.password):
+            return user.username
+    raise UserError(401, "e401")
+
+
+@router.post("/check", summary="Check a rating file (nothing is kept)")
+def api_check(request: Request, file: UploadFile = File(..., description="roster or counts: .xlsx, .xls or .csv"),
+              policy: str = Form(DEFAULT_POLICY), year: str = Form(""), sheet: str = Form(""),
+              lang: str = Form("vi", pattern="^(vi|en)$"), pseudonymize: bool = Form(False),
+              suppress_below: str = Form(""), format: str = Form("json", pattern="^(json|xlsx|roster|html)$")):
+    """The verdict, groups over the cap, proposed calibration with reasons, input problems, the rule and
+    its citation. ``format`` = ``xlsx`` / ``roster`` / ``html`` returns that download instead.
+    Unusable input answers 422 with every problem by row and column."""
+    upload = read_upload(request, file)
+    options = parse_options(policy, sheet, year, pseudonymize, suppress_below)
+    outputs = () if format == "json" else (format,)
+    try:
+        result, downloads = run_check(upload, options, lang, outputs)
+    except E.InputError as exc:
+        probs = exc.problems.assign(message=exc.problems["message"].map(lambda m: E.translate(m, lang)))
+        return JSONResponse({"detail": "unusable input", "status": "unusable", "problems": records(probs)},
+                            status_code=422)
+    if outputs:
+        if format not in downloads:
+            raise UserError(400, "needs_roster")
+        return download_response(downloads[format], format, lang)
+    tables = result.output.tables()
+    return {**result.summary(),
+            "groups_over_cap": records(tables["violations"]),
+            "calibration": records(tables.get("calibration")),
+            "ties": records(result.ties),
+            "problem_list": records(tables["problems"])}
+
+
+@router.get("/policies", summary="The rules the checker knows")
+def api_policies(lang: str = "vi"):
+    return {"cap": [{"name": p.name, "title": p.one_line(lang), "rule_id": p.rule_id, "in_force": str(p.in_force)}
+                    for p in E.cap_policies()],
+            "recruitment": E.recruitment_policies()}
+
+
+class RoundIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=1900, le=2200)
+    policy: str = DEFAULT_POLICY
+
+
+class AgencyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class StateIn(BaseModel):
+    closed: bool
+
+
+@router.get("/rounds", summary="All rounds (administrator)")
+def api_rounds(request: Request, user: str = Depends(admin)):
+    with request.app.state.Session() as s:
+        rounds = s.scalars(select(D.Round).order_by(D.Round.id)
+                           .options(selectinload(D.Round.agencies).selectinload(D.Agency.submissions))).all()
+        return [round_json(r, str(request.base_url)) for r in rounds]
+
+
+@router.post("/rounds", status_code=201, summary="Create a round (administrator)")
+def api_create_round(request: Request, body: RoundIn, user: str = Depends(admin)):
+    with request.app.state.Session() as s:
+        rnd = create_round(s, body.name, body.year, body.policy)
+        return round_json(load_round(s, rnd.id), str(request.base_url))
+
+
+@router.get("/rounds/{round_id}", summary="A round's dashboard: each agency's latest result (administrator)")
+def api_round(request: Request, round_id: int, user: str = Depends(admin)):
+    with request.app.state.Session() as s:
+        return round_json(load_round(s, round_id), str(request.base_url))
+
+
+@router.post("/rounds/{round_id}/agencies", status_code=201, summary="Add an agency; returns its upload token")
+def api_add_agency(request: Request, round_id: int, body: AgencyIn, user: str = Depends(admin)):
+    with request.app.state.Session() as s:
+        a = add_agency(s, load_round(s, round_id), body.name)
+        return {"id": a.id, "name": a.name, "token": a.token, "upload_url": f"{request.base_url}u/{a.token}"}
+
+
+@router.post("/rounds/{round_id}/state", summary="Close or reopen a round (administrator)")
+def api_round_state(request: Request, round_id: int, body: StateIn, user: str = Depends(admin)):
+    with request.app.state.Session() as s:
+        rnd = load_round(s, round_id)
+        rnd.closed = body.closed
+        s.commit()
+        return {"id": rnd.id, "closed": rnd.closed}
+
+
+def _submission(x: D.Submission) -> dict:
+    return {"version": x.version, "uploaded_at": x.uploaded_at.isoformat(), "sha256": x.sha256, "size": x.size,
+            "file_type": x.file_type, "file_name": x.original_name, "status": x.status, "summary": x.summary}
+
+
+@router.get("/agency/{token}/submissions", summary="An agency's own submissions (by its token)")
+def api_agency_submissions(request: Request, token: str):
+    with request.app.state.Session() as s:
+        a = agency_by_token(s, token)
+        return {"agency": a.name, "round": {"name": a.round.name, "year": a.round.year, "policy": a.round.policy,
+                                            "closed": a.round.closed},
+                "submissions": [_submission(x) for x in a.submissions]}
+
+
+@router.post("/agency/{token}/submissions", status_code=201, summary="Upload a new version (by its token)")
+def api_agency_submit(request: Request, token: str, file: UploadFile = File(...),
+                      lang: str = Form("vi", pattern="^(vi|en)$")):
+    with request.app.state.Session() as s:
+        a = agency_by_token(s, token)
+        return _submission(submit(s, a, read_upload(request, file), lang))
