@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,bench,distributed]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,distributed,web,postgres]"
 	@touch $(STAMP)
 
 report: $(STAMP)

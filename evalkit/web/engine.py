@@ -160,7 +160,10 @@ def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = N
     """
     pol = P.get(policy)
     pol.require_ratio()
-    frame, kind, problems = _as_data(Path(path), sheet)
+    path = Path(path)
+    if path.suffix.lower() == ".xls":
+        path = xls_to_xlsx(path)
+    frame, kind, problems = _as_data(path, sheet)
     n_rows = len(frame)
     if year is not None:
         if "year" not in frame.columns:
@@ -206,6 +209,37 @@ def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = N
 def groups_table(result: CheckResult, which: str = "violations") -> pd.DataFrame:
     """A localised table from the result (``violations``, ``groups``, ``calibration``, ``problems`` …)."""
     return result.tables().get(which, pd.DataFrame())
+
+
+def xls_to_xlsx(path: Path) -> Path:
+    """An old .xls workbook rewritten beside it as .xlsx (values only, every sheet, dates as dates)."""
+    import xlrd
+    from openpyxl import Workbook
+
+    try:
+        book = xlrd.open_workbook(path)
+    except xlrd.XLRDError as exc:
+        raise InputError(pd.DataFrame([{"severity": "error", "file": path.name, "sheet": None, "row": None,
+                                        "column": None, "value": None,
+                                        "message": f"the .xls workbook cannot be read ({exc})"}])) from None
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sh in book.sheets():
+        ws = wb.create_sheet(sh.name[:31])
+        for r in range(sh.nrows):
+            row = []
+            for c in range(sh.ncols):
+                cell = sh.cell(r, c)
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    row.append(None)
+                else:
+                    row.append(cell.value)
+            ws.append(row)
+    out = path.with_suffix(".xlsx")
+    wb.save(out)
+    return out
 
 
 # ---------------------------------------------------------------------------- policies and templates
