@@ -157,15 +157,15 @@ def lang_of(request: Request) -> str:
     return c if c in LANGS else "vi"
 
 
-def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    """A page from ``templates/name`` with the language, its words, the CSRF token and the user."""
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    """A page from ``templates/<template>`` with the language, its words, the CSRF token and the user."""
     lang = lang_of(request)
     session = request.scope.get("session")
     context.update(request=request, lang=lang, other_lang="en" if lang == "vi" else "vi",
                    csrf=csrf_token(session) if session is not None else "",
                    admin=session.get("admin") if session is not None else None,
                    max_mb=_mb(request.app.state.settings.max_upload_mb))
-    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def require_csrf(request: Request, token: str | None) -> None:

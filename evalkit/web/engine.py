@@ -218,7 +218,7 @@ def xls_to_xlsx(path: Path) -> Path:
 
     try:
         book = xlrd.open_workbook(path)
-    except xlrd.XLRDError as exc:
+    except Exception as exc:  # xlrd raises several types for damaged files
         raise InputError(pd.DataFrame([{"severity": "error", "file": path.name, "sheet": None, "row": None,
                                         "column": None, "value": None,
                                         "message": f"the .xls workbook cannot be read ({exc})"}])) from None
