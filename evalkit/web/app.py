@@ -33,7 +33,7 @@ from .text import LANGS, TEXT, t
 log = logging.getLogger("evalkit.web")
 HERE = Path(__file__).parent
 DEFAULT_POLICY = "decree-335-2025"
-EMBED_ROWS = 5000  #: results up to this many rows carry their downloads inside the page
+EMBED_ROWS = 3000  #: results whose tables hold up to this many rows carry their downloads inside the page
 SHOW_ROWS = 200    #: rows of each table shown on a page
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "html": "text/html; charset=utf-8"}
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "run a province's rating round. Pages in Vietnamese (default) or English (?lang=en).")
     app.state.settings, app.state.engine, app.state.Session = settings, engine, Session
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
-    app.state.templates.env.globals.update(t=t, LANGS=LANGS)
+    app.state.templates.env.globals.update(t=t, LANGS=LANGS, cell=cell)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def too_large(scope):
@@ -142,6 +142,21 @@ def _mb(value: float) -> str:
 
 
 # ---------------------------------------------------------------------------- language, rendering
+def cell(value, lang: str) -> str:
+    """A table cell as text: blanks for missing values, yes/no words for booleans.
+
+    >>> cell(None, "vi"), cell(float("nan"), "vi"), cell(True, "vi"), cell(False, "en"), cell(3, "en")
+    ('', '', 'có', 'no', '3')
+    """
+    import pandas as pd
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return ("có" if lang == "vi" else "yes") if value else ("không" if lang == "vi" else "no")
+    return str(value)
+
+
 def _lang_from_scope(scope) -> str:
     from starlette.requests import Request as R
 

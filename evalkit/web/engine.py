@@ -75,6 +75,12 @@ class CheckResult:
         return self.output.input_rows
 
     @property
+    def table_rows(self) -> int:
+        """Rows in the report's tables (what writing the downloads costs)."""
+        calib = self.output.calibration
+        return len(self.output.report.groups) + len(self.problems) + (0 if calib is None else len(calib))
+
+    @property
     def groups_over(self) -> int:
         return int(self.output.report.summary["over_cap"].sum())
 

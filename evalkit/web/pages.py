@@ -46,7 +46,7 @@ def check(request: Request, file: UploadFile | None = File(None), policy: str = 
             raise UserError(400, "needs_roster")
         return download_response(downloads[output], output, lang)
     embedded = {}
-    if result.input_rows <= EMBED_ROWS:  # small results carry their downloads (nothing is kept on the server)
+    if result.table_rows <= EMBED_ROWS:  # small results carry their downloads (nothing is kept on the server)
         embedded = {name: data_uri(make_download(result, name), name) for name in OUTPUTS
                     if not (name == "roster" and result.final is None)}
     return render(request, "result.html", r=result, tables=result.tables(), show=SHOW_ROWS, embedded=embedded,

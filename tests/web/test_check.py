@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from conftest import SAMPLE_COUNTS, SAMPLE_XLSX
+from conftest import SAMPLE_XLSX
 
 # Unit U1: 2 excellent (95, 91) and 5 good → cap = 5 × 1/5 = 1 → demote exactly one: R2 (91, the lower score).
 # Unit U2: 1 excellent, 5 good → cap 1 → compliant.
@@ -80,9 +80,12 @@ def test_direct_downloads(browser):
 
 
 def test_counts_table_checked_but_no_roster_to_correct(browser):
-    r = browser.check(SAMPLE_COUNTS, name="counts.csv")
+    # U1: 3 excellent, 10 good → cap 2, over by 1; U2: 1 excellent, 10 good → compliant.
+    counts = ("Năm,Đơn vị,Số HTXSNV,Số HTTNV,Số HTNV,Số KHTNV\n2026,U1,3,10,2,0\n2026,U2,1,10,0,1\n").encode()
+    r = browser.check(data=counts, name="counts.csv")
     assert r.status_code == 200 and 'id="dl-roster"' not in r.text and 'id="dl-xlsx"' in r.text
-    r = browser.check(SAMPLE_COUNTS, name="counts.csv", output="roster")
+    assert re.search(r'id="groups-over">1<', r.text) and re.search(r'id="demotions">1<', r.text)
+    r = browser.check(data=counts, name="counts.csv", output="roster")
     assert r.status_code == 400 and "Bảng số lượng không có danh sách" in r.text
 
 
