@@ -16,7 +16,7 @@ TEXT: dict[str, dict[str, str]] = {
         "check_title": "Kiểm tra tệp xếp loại",
         "check_intro": "Tải lên danh sách xếp loại (mỗi dòng một người) hoặc bảng số lượng (mỗi dòng một nhóm) "
                        "dạng .xlsx, .xls hoặc .csv. Tệp chỉ được dùng để kiểm tra rồi xoá ngay, không lưu lại.",
-        "file": "Tệp", "policy": "Quy định áp dụng", "year": "Năm (để trống: mọi năm)",
+        "file": "Tệp", "policy": "Quy định áp dụng", "year": "Năm (để trống: mọi năm)", "year_only": "Năm",
         "sheet": "Trang tính (để trống: trang đầu tiên)", "privacy": "Bảo vệ thông tin cá nhân",
         "pseudonymize": "Thay mã cán bộ bằng mã băm, bỏ họ tên",
         "suppress_below": "Ẩn số liệu của nhóm dưới K người (K)",
@@ -76,7 +76,7 @@ TEXT: dict[str, dict[str, str]] = {
         "check_title": "Check a rating file",
         "check_intro": "Upload a roster (one row per person) or a counts table (one row per group) as .xlsx, .xls "
                        "or .csv. The file is only checked, then deleted; nothing is kept.",
-        "file": "File", "policy": "Rule applied", "year": "Year (blank: every year)",
+        "file": "File", "policy": "Rule applied", "year": "Year (blank: every year)", "year_only": "Year",
         "sheet": "Worksheet (blank: the first)", "privacy": "Privacy",
         "pseudonymize": "Replace person ids by a keyed hash and drop names",
         "suppress_below": "Blank groups of fewer than K people (K)",
