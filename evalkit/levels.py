@@ -74,12 +74,12 @@ def fold(text: str) -> str:
     return text.strip()
 
 
-def _key(text: str) -> str:
+def match_key(text: str) -> str:
     """Folded text with dots, commas and brackets removed (abbreviations come with dots)."""
     return re.sub(r"\s+", " ", re.sub(r"[.,;:()\[\]\"']", "", fold(text))).strip()
 
 
-_SPELLINGS: dict[str, tuple[str, ...]] = {
+SPELLINGS: dict[str, tuple[str, ...]] = {
     EXCELLENT: (
         "hoan thanh xuat sac nhiem vu", "hoan thanh xuat sac", "xuat sac", "htxsnv", "htxs",
         "excellent", "outstanding", "excellently completed", "excellent completion",
@@ -106,10 +106,10 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {
     ),
 }
 _LOOKUP: dict[str, str] = {}
-for _code, _names in _SPELLINGS.items():
-    _LOOKUP[_key(_code)] = _code  # the codes themselves: "EXCELLENT", "not_completed"
+for _code, _names in SPELLINGS.items():
+    _LOOKUP[match_key(_code)] = _code  # the codes themselves: "EXCELLENT", "not_completed"
     for _name in _names:
-        _LOOKUP[_key(_name)] = _code
+        _LOOKUP[match_key(_name)] = _code
 
 
 class LevelError(ValueError):
@@ -127,7 +127,7 @@ class LevelError(ValueError):
 
 def parse_level(value: object) -> str:
     """Parse one label to its level code; raise :class:`LevelError` naming it if unknown."""
-    code = _LOOKUP.get(_key(value)) if isinstance(value, str) else None
+    code = _LOOKUP.get(match_key(value)) if isinstance(value, str) else None
     if code is None:
         raise LevelError([value])  # type: ignore[list-item]
     return code
@@ -140,7 +140,7 @@ def level_codes(values: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
     """
     ser = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
     uniques = pd.unique(ser)
-    mapping = {u: (_LOOKUP.get(_key(u)) if isinstance(u, str) else None) for u in uniques}
+    mapping = {u: (_LOOKUP.get(match_key(u)) if isinstance(u, str) else None) for u in uniques}
     codes = ser.map(mapping).to_numpy(dtype=object)
     return codes, pd.isna(codes)
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import evalkit as ek
-import evalkit.export
+from evalkit.io.writers import file_sha256
 from evalkit.cli import main
 
 from conftest import FIXTURES, ROOT
@@ -42,7 +42,7 @@ def test_roster_xlsx_vi_violations_exit_1(capsys, tmp_path):
     calib = pd.read_excel(out, sheet_name="Đề xuất điều chỉnh")
     assert len(calib) == int(ek.enforce_cap(ek.read_roster(SAMPLE_XLSX))["demoted"].sum())
     summary = pd.read_excel(out, sheet_name="Tổng hợp")
-    assert ek.export.file_sha256(SAMPLE_XLSX) in summary.iloc[:, 1].astype(str).tolist()
+    assert file_sha256(SAMPLE_XLSX) in summary.iloc[:, 1].astype(str).tolist()
     assert wb["Các nhóm"].freeze_panes == "A2"
 
 
@@ -190,3 +190,49 @@ def test_ratings_above_the_decree_90_ceiling_are_listed(capsys, tmp_path):
     assert sheet["Highest level the facts allow"].tolist() == ["Not rated", "Not completed"]
     run(capsys, "check", SAMPLE_XLSX, "--out", tmp_path / "s.xlsx")  # the file records no facts: no sheet
     assert "Above Decree 90 ceiling" not in openpyxl.load_workbook(tmp_path / "s.xlsx").sheetnames
+
+
+def test_sheet_option_reads_that_sheet_and_names_the_sheets_when_wrong(capsys, tmp_path):
+    wb = openpyxl.Workbook()
+    draft = wb.active
+    draft.title = "Nháp"
+    draft.append(["Mã CB", "Năm", "Đơn vị", "Xếp loại"])
+    draft.append(["A1", 2026, "U1", "HTTNV"])
+    final = wb.create_sheet("Chính thức")
+    final.append(["Mã CB", "Năm", "Đơn vị", "Xếp loại"])
+    for i in range(6):  # 1 excellent, 5 good: the cap is 1, compliant
+        final.append([f"B{i}", 2026, "U1", "HTXSNV" if i == 0 else "HTTNV"])
+    final.append(["B9", 2026, "U1", "HTXSNV"])  # a second excellent: over the cap of 1
+    path = tmp_path / "two_sheets.xlsx"
+    wb.save(path)
+    code, stdout, _ = run(capsys, "check", path, "--sheet", "Chính thức", "--json")
+    doc = json.loads(stdout)
+    assert code == 1 and sum(g["n_excellent"] for g in doc["groups"] if g["scope"] == "unit_id") == 2
+    code, _, err = run(capsys, "check", path, "--sheet", "Cuối năm")
+    assert code == 2 and "'Cuối năm'" in err and "'Nháp'" in err and "'Chính thức'" in err
+
+
+def test_year_option_checks_only_that_year(capsys, tmp_path):
+    path = tmp_path / "two_years.csv"
+    rows = ["Mã CB,Năm,Đơn vị,Xếp loại"] + [f"A{i},2025,U1,HTXSNV" for i in range(3)] + \
+        [f"B{i},2026,U1,{'HTXSNV' if i == 0 else 'HTTNV'}" for i in range(5)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, stdout, _ = run(capsys, "check", path, "--year", "2026", "--json")
+    doc = json.loads(stdout)  # 2026 alone: 1 excellent, 4 good → cap 0 → over by 1
+    assert code == 1 and {g["year"] for g in doc["groups"]} == {2026}
+    assert [g["n_excellent"] for g in doc["groups"] if g["scope"] == "unit_id"] == [1]
+    code, _, err = run(capsys, "check", path, "--year", "2024")
+    assert code == 2 and "no rows for year 2024" in err
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("old.xls", b"\xd0\xcf\x11\xe0 not really", ".xls"),
+    ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
+    ("broken.xlsx", b"PK\x03\x04 truncated", "cannot open as an Excel workbook"),
+    ("binary.csv", bytes(range(128, 256)) * 4, "neither UTF-8 nor Windows-1258"),
+])
+def test_reader_error_paths_exit_2_with_what_to_do(capsys, tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = run(capsys, "check", path)
+    assert code == 2 and expected in err and "Traceback" not in err

@@ -5,11 +5,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import evalkit as ek
-from evalkit.io import neutralise, parse_number
+from evalkit.io import parse_number
+from evalkit.io.writers import neutralise
 
 BAD_CASES = [
     # file, reader, row, column, value, words in the message
-    ("missing_column.csv", "roster", 1, None, None, "missing required column 'unit_id'"),
+    ("missing_column.csv", "roster", 1, None, None, "missing required column 'Đơn vị' (unit_id)"),
     ("unknown_level.csv", "roster", 3, "Xếp loại", "Giỏi", "unknown rating level"),
     ("duplicate_ids.xlsx", "roster", 4, "Mã CB", "A1", "listed twice"),
     ("score_out_of_range.csv", "roster", 3, "Điểm", "105", "outside 0–100"),
@@ -63,8 +64,9 @@ def test_all_problems_reported_at_once(tmp_path):
 
 
 def test_band_contradiction_is_a_warning_not_an_error(fixtures):
-    roster, problems = ek.read_roster(fixtures / "bad" / "band_contradiction.csv", with_problems=True)
-    assert len(roster) == 2
+    result = ek.check_file(fixtures / "bad" / "band_contradiction.csv")
+    problems = result.problems
+    assert result.input_rows == 2
     assert problems["severity"].tolist() == ["warning"]
     assert problems.iloc[0]["row"] == 2 and problems.iloc[0]["column"] == "Xếp loại"
 
@@ -90,7 +92,8 @@ def test_decimal_comma_scores(fixtures):
 
 
 def test_title_block_rows_and_footer(fixtures):
-    roster, problems = ek.read_roster(fixtures / "good" / "title_block.xlsx", with_problems=True)
+    roster = ek.read_roster(fixtures / "good" / "title_block.xlsx")
+    problems = roster.evalkit.problems
     assert roster["source_row"].tolist() == [5, 6]  # the rows the user sees in Excel
     assert roster["name"].tolist() == ["Nguyễn Văn An", "Trần Thị Bình"]
     skipped = problems[problems["message"].str.contains("row skipped")]
@@ -98,7 +101,8 @@ def test_title_block_rows_and_footer(fixtures):
 
 
 def test_counts_totals_row_is_skipped_with_a_warning(fixtures):
-    counts, problems = ek.read_counts(fixtures / "good" / "counts_vi_with_total.csv", with_problems=True)
+    counts = ek.read_counts(fixtures / "good" / "counts_vi_with_total.csv")
+    problems = counts.evalkit.problems
     assert counts["unit_id"].tolist() == ["Sở A", "Sở B"]
     assert problems["row"].tolist() == [4] and "totals row" in problems["message"].iloc[0]
 
@@ -106,7 +110,8 @@ def test_counts_totals_row_is_skipped_with_a_warning(fixtures):
 def test_empty_count_is_unknown_not_zero(tmp_path):
     p = tmp_path / "c.csv"
     p.write_text("Đơn vị,Số HTXSNV,Số HTTNV\nA,3,\n", encoding="utf-8")
-    counts, problems = ek.read_counts(p, with_problems=True)
+    counts = ek.read_counts(p)
+    problems = counts.evalkit.problems
     assert counts["n_good"].isna().all()
     assert "unknown, not zero" in problems["message"].iloc[0]
 
@@ -135,7 +140,8 @@ def test_nothing_is_lost(rows):
     raw = pd.DataFrame(rows, columns=["Mã CB", "Điểm", "Xếp loại"])
     raw.insert(1, "Năm", 2026)
     raw.insert(2, "Đơn vị", "U1")
-    result, problems = ek.read_roster(raw, errors="collect", with_problems=True)
+    result = ek.read_roster(raw, errors="collect")
+    problems = result.evalkit.problems
     input_rows = set(range(2, len(rows) + 2))
     errors = problems[problems["severity"] == "error"]
     kept = set(result["source_row"])
@@ -148,6 +154,6 @@ def test_recorded_discipline_explains_a_low_rating(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text("Mã CB,Năm,Đơn vị,Điểm,Kỷ luật,Xếp loại\nA1,2026,U1,95,có,KHTNV\nA2,2026,U1,95,,KHTNV\n",
                  encoding="utf-8")
-    roster, problems = ek.read_roster(p, with_problems=True)
+    problems = ek.check_file(p).problems
     assert problems["row"].tolist() == [3]  # only the unexplained one
     assert "no recorded override" in problems["message"].iloc[0]

@@ -6,7 +6,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evalkit.reporting import notebooks, run_report
+from evalkit.report import run_report
+from evalkit.resources import notebooks
 
 from conftest import ROOT
 
@@ -44,11 +45,11 @@ def test_report_writes_pages_index_and_run_record(report_dir):
     index = (report_dir / "index.html").read_text(encoding="utf-8")
     assert all(f"{n}.html" in index for n in NAMES) and "data_validation.html" in index
     summary = pd.read_csv(report_dir / "tables" / "00_data_validation.csv")
-    assert summary["errors"].sum() == 0 and summary.set_index("file").loc["data/sample/province_2026_roster.csv", "rows"] == 33373
+    assert summary["errors"].sum() == 0 and summary.set_index("file").loc["sample/province_2026_roster.csv", "rows"] == 33373
     record = json.loads((report_dir / "run_record.json").read_text(encoding="utf-8"))
     assert record["notebooks"]["03_cap_policy_simulation"]["parameters"]["replicates"] == 6
     assert record["notebooks"]["03_cap_policy_simulation"]["parameters"]["seed"] == 2026
-    assert "data/sample/province_2026_roster.csv" in record["inputs"]
+    assert "sample/province_2026_roster.csv" in record["inputs"]
     assert len(record["parameters_tree"]["digest"]) == 64 and record["versions"]["pandas"]
     assert set(record["tables"]) >= {"01_groups.csv", "03_summary.csv", "04_projection_quantiles.csv"}
 
@@ -82,3 +83,9 @@ def test_a_failing_notebook_stops_with_its_name_and_cell(tmp_path, capsys):
     code = run_report(None, str(tmp_path / "out"), notebook_dir=tmp_path / "nbs")
     err = capsys.readouterr().err
     assert code == 1 and "01_broken.ipynb" in err and "cell" in err and "planted" in err
+
+
+def test_a_missing_notebook_is_an_error_not_a_shorter_report(tmp_path, capsys):
+    assert run_report(None, str(tmp_path / "out"), only=["01_compliance_check", "09_missing"]) == 1
+    assert "09_missing" in capsys.readouterr().err
+    assert run_report(None, str(tmp_path / "out2"), notebook_dir=tmp_path) == 1  # a folder without notebooks

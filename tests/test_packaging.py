@@ -30,7 +30,8 @@ def test_ci_calls_the_readme_test_command():
 
 
 def test_sample_data_regenerates_identically(tmp_path):
-    from evalkit.sample import COUNTS_FILE, HR_FILE, ROSTER_FILE, SAMPLE_DIR, write_sample_data
+    from evalkit.resources import COUNTS_FILE, HR_FILE, ROSTER_FILE, SAMPLE_DIR
+    from evalkit.simulate.sample_data import write_sample_data
 
     write_sample_data(tmp_path)
     for name in (ROSTER_FILE, COUNTS_FILE):
@@ -42,7 +43,7 @@ def test_sample_data_regenerates_identically(tmp_path):
 
 def test_sample_province_shape():
     import evalkit as ek
-    from evalkit.sample import ROSTER_FILE, SAMPLE_DIR
+    from evalkit.resources import ROSTER_FILE, SAMPLE_DIR
 
     roster = ek.read_roster(SAMPLE_DIR / ROSTER_FILE)
     assert len(roster) == 33373
@@ -52,7 +53,7 @@ def test_sample_province_shape():
 
 
 def test_published_figures_keep_their_sources():
-    from evalkit.sample import PUBLISHED_DIR
+    from evalkit.resources import PUBLISHED_DIR
 
     for name in ("rating_aggregates.csv", "rating_aggregates_collective.csv"):
         df = pd.read_csv(PUBLISHED_DIR / name)

@@ -9,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 import evalkit as ek
 from evalkit.cli import main
-from evalkit.rules.recruitment import get_recruitment_policy, streamlining_candidates
+from evalkit.rules.recruitment import get_recruitment_policy
+from evalkit.rules.streamlining import streamlining_candidates
 from evalkit.simulate import PayrollTarget, project_headcount
 
 from conftest import FIXTURES, ROOT
@@ -68,7 +69,7 @@ def test_plan_file_and_cli(capsys, tmp_path):
     import json
 
     doc = json.loads(out)
-    assert code == 1 and len(doc["rows"]) == 5 and doc["compliant"] is False
+    assert code == 1 and len(doc["tables"]["plan_rows"]) == 5 and doc["compliant"] is False
     assert pd.read_excel(tmp_path / "p.xlsx", sheet_name="Plan rows")["limit"].tolist() == rep.table["limit"].tolist()
 
 

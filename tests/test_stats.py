@@ -6,7 +6,8 @@ import pytest
 from scipy import stats as sps
 
 import evalkit as ek
-from evalkit import stats as S
+from evalkit.analysis import stats as S
+from evalkit.resources import PACKAGE_DIR as ROOT
 
 
 def test_chi_square_textbook():
@@ -18,7 +19,7 @@ def test_chi_square_textbook():
 
 
 def test_inflation_indices_published_national():
-    counts = ek.read_counts("data/published/rating_aggregates.csv")
+    counts = ek.read_counts(ROOT / "published/rating_aggregates.csv")
     ix = S.inflation_indices(counts, by=["unit_id", "population", "year"])
     both = ix[ix["population"] == "civil servants + public employees"].iloc[0]
     assert both["excellent_to_good"] == pytest.approx(590120 / 1418800)  # ≈ 41.6% of good
@@ -78,14 +79,14 @@ def test_funnel_flags_outliers():
 
 
 def test_index_helpers():
-    pci = pd.read_csv("data/published/indices_pci.csv")
+    pci = pd.read_csv(ROOT / "published/indices_pci.csv")
     s = S.index_series(pci, "PCI", ["Quảng Ninh"])
     assert s.set_index("year").loc[2010, "provinces"] == 63
     rs = S.rank_stability(pci, "PCI")
     assert rs["spearman"].dropna().between(-1, 1).all()
     assert (rs.loc[rs["spearman"].isna(), "provinces"] <= 2).all()
     assert rs.set_index("from").loc[2010, "provinces"] == 63
-    papi = pd.read_csv("data/published/indices_papi.csv")
+    papi = pd.read_csv(ROOT / "published/indices_papi.csv")
     tot = S.papi_totals(papi)
     qn = tot[(tot.province == "Quảng Ninh") & (tot.year == 2012)].iloc[0]
     dims = papi[(papi.province == "Quảng Ninh") & (papi.year == 2012) & papi["index"].str.startswith("PAPI_dim")]
@@ -95,9 +96,9 @@ def test_index_helpers():
 def test_plots_return_figures():
     import matplotlib
 
-    from evalkit import plots
+    from evalkit.analysis import plots
 
-    roster = ek.read_roster("data/sample/so_noi_vu_2026_xep_loai.xlsx")
+    roster = ek.read_roster(ROOT / "sample/so_noi_vu_2026_xep_loai.xlsx")
     fig, ax = plots.level_bars(S.distribution(roster, "task_group"), "task_group", lang="vi")
     assert isinstance(fig, matplotlib.figure.Figure) and ax.get_legend() is not None
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -126,7 +127,7 @@ def test_index_correlation_by_hand():
 def test_simulation_plots():
     import matplotlib
 
-    from evalkit import plots
+    from evalkit.analysis import plots
     from evalkit.simulate import ProvinceSpec, compare
 
     exp = compare(ProvinceSpec(n_staff=2000, n_communes=10, n_districts=2), replicates=3, seed=1)

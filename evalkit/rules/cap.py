@@ -3,7 +3,7 @@
 cap(base) = ratio × base, rounded as the reading says, in integer arithmetic. A group is
 compliant iff ``n_excellent ≤ cap``. With ``final`` timing the minimal number of demotions ``d``
 is the least ``d`` with ``E − d ≤ cap(base after d demotions)``: demoting EXCELLENT → GOOD enlarges
-a ``good`` base (RULES.md §2).
+a ``good`` base (see docs/rules/cap.md).
 
 Examples
 --------
@@ -18,15 +18,21 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from .. import levels as L
 
+if TYPE_CHECKING:
+    from ..policies import Policy
+
 _LEVEL_INDEX = {code: i for i, code in enumerate(L.ALL_LEVELS)}
 
 
-def _base(E, G, C, N, R, base: str):
+def base_count(E, G, C, N, R, base: str):
+    """The count the cap is a share of, under the ``base`` reading (good, good_or_better, rated, headcount)."""
     if base == "good":
         return G
     if base == "good_or_better":
@@ -64,7 +70,7 @@ def cap_of(base, num, den, rounding: str = "floor", min_one: bool = False, rated
 def caps(E, G, C, N, R, num, den, base="good", rounding="floor", min_one=False):
     """The cap of each group on its current counts."""
     E, G, C, N, R = (np.asarray(x, dtype=np.int64) for x in (E, G, C, N, R))
-    return cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, E + G + C + N)
+    return cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, E + G + C + N)
 
 
 def minimal_demotions(E, G, C, N, R, num, den, base="good", rounding="floor", min_one=False, timing="final"):
@@ -77,18 +83,18 @@ def minimal_demotions(E, G, C, N, R, num, den, base="good", rounding="floor", mi
     E, G, C, N, R = (np.asarray(x, dtype=np.int64) for x in (E, G, C, N, R))
     rated = E + G + C + N
     if timing == "proposed":
-        return np.maximum(E - cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
+        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
     if timing != "final":
         raise ValueError(f"unknown timing {timing!r}")
     if base != "good":  # the base does not move when EXCELLENT becomes GOOD: the whole excess
-        return np.maximum(E - cap_of(_base(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
+        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
     if rounding == "floor" and not min_one:
         # E − d ≤ ⌊(G + d)·num/den⌋  ⟺  E·den − G·num ≤ d·(num + den): the least d in closed form
         num, den = np.asarray(num, dtype=np.int64), np.asarray(den, dtype=np.int64)
         return np.maximum(-((G * num - E * den) // (num + den)), 0)
 
     def ok(d):
-        return E - d <= cap_of(_base(E - d, G + d, C, N, R, base), num, den, rounding, min_one, rated)
+        return E - d <= cap_of(base_count(E - d, G + d, C, N, R, base), num, den, rounding, min_one, rated)
 
     lo = np.zeros_like(E)  # lo: not known ok unless 0 is ok
     hi = E.copy()  # always ok: nobody left excellent
@@ -189,3 +195,48 @@ class KeyCoder:
         key_frame = self.frame[keys].iloc[rep].reset_index(drop=True)
         return gi, key_frame
 
+
+def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den: np.ndarray):
+    """Apply granted exceptions: a granted ratio changes num/den; a granted count fixes the cap."""
+    fixed = np.full(len(keys), -1, dtype=np.int64)
+    label = np.full(len(keys), None, dtype=object)
+    for exc in policy.exceptions:
+        cols = dict(exc.group)
+        if not set(cols) <= set(keys.columns):
+            continue
+        match = np.ones(len(keys), dtype=bool)
+        for c, v in cols.items():
+            match &= keys[c].astype(str).to_numpy() == v
+        if exc.year is not None and "year" in keys.columns:
+            match &= keys["year"].astype("Int64").to_numpy(dtype=float, na_value=np.nan) == exc.year
+        if exc.ratio is not None:
+            num = np.where(match, exc.ratio.numerator, num)
+            den = np.where(match, exc.ratio.denominator, den)
+        else:
+            fixed = np.where(match, exc.count, fixed)
+        label[match] = exc.describe()
+    return num, den, fixed, label
+
+
+def group_requirements(counts: dict[str, np.ndarray], policy: "Policy", keys: pd.DataFrame | None = None):
+    """Base, cap and minimal demotions per group from integer counts; exceptions matched on ``keys``.
+
+    The array core of the cap check and of enforcement, also used by the simulator.
+    Returns ``(base, cap, demotions, num, den, has_fixed_count, exception_label)``.
+    """
+    ratio = policy.require_ratio()
+    E, G, C, N, R = (np.asarray(counts[k], dtype=np.int64) for k in COUNT_NAMES)
+    n = len(E)
+    num = np.full(n, ratio.numerator, dtype=np.int64)
+    den = np.full(n, ratio.denominator, dtype=np.int64)
+    if keys is not None and policy.exceptions:
+        num, den, fixed, exc_label = _exception_ratios(keys, policy, num, den)
+    else:
+        fixed, exc_label = np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object)  # all None
+    base = base_count(E, G, C, N, R, policy.base)
+    cap = cap_of(base, num, den, policy.rounding, policy.min_one, E + G + C + N)
+    d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
+    has_fixed = fixed >= 0
+    cap = np.where(has_fixed, fixed, cap)
+    d = np.where(has_fixed, np.maximum(E - fixed, 0), d)
+    return base, cap, d, num, den, has_fixed, exc_label

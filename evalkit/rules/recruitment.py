@@ -1,4 +1,4 @@
-"""Recruitment quotas and streamlining: plan checks, rating-based streamlining grounds, projections.
+"""Recruitment quotas: the limits on new hires that streamlining and retirement free, exactly.
 
 Resolution 39-NQ/TW limits new recruitment to 50% of the posts freed by streamlining and 50% of
 the posts freed by retirement or resignation; Quảng Ninh reserves half of the annual quota left
@@ -8,24 +8,24 @@ COMPLETED and one NOT_COMPLETED rating a ground for streamlining. Every open rea
 
 >>> plan = pd.DataFrame({"unit_id": ["A"], "year": [2026], "payroll_start": [100],
 ...     "freed_streamlining": [5], "freed_retirement": [3], "freed_resignation": [1], "planned_hires": [5]})
->>> check_recruitment(plan).table[["limit", "holds", "over_by"]].to_dict("records")
+>>> recruitment_limits(plan, get_recruitment_policy())[["limit", "holds", "over_by"]].to_dict("records")
 [{'limit': 4, 'holds': False, 'over_by': 1}]
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from .. import levels as L
-from ..io import Column, _cols, _convert, _result, _table, load_raw
 from ..parameters import ParameterValue, load
-from ..schema import Problems
+
+#: The count columns of a recruitment plan.
+PLAN_COUNT_FIELDS = ["payroll_start", "freed_streamlining", "freed_retirement", "freed_resignation", "planned_hires",
+                     "planned_high_quality"]
 
 ROUNDINGS = ("floor", "half_up", "ceil")
 
@@ -36,7 +36,7 @@ class RecruitmentPolicyError(ValueError):
 
 @dataclass(frozen=True)
 class RecruitmentPolicy:
-    """Readings of the recruitment rules; every open point of RULES.md §5 is a field."""
+    """Readings of the recruitment rules; every open point of the rule is a field (docs/rules/recruitment.md)."""
 
     name: str
     title_en: str
@@ -127,71 +127,7 @@ def share_of(count, share: Fraction, how: str) -> np.ndarray:
     return _round(np.asarray(count, dtype=np.int64) * share.numerator, share.denominator, how)
 
 
-# --------------------------------------------------------------------------------------------
-# Plans
-# --------------------------------------------------------------------------------------------
-
-PLAN_COLUMNS = _cols(
-    Column("unit_id", "id", ("unit_id", "unit", "don vi", "co quan", "bo nganh dia phuong", "agency"), True),
-    Column("year", "year", ("year", "nam", "nam ke hoach"), True),
-    Column("payroll_start", "count", ("payroll_start", "payroll", "bien che dau nam", "bien che", "so bien che"), True),
-    Column("freed_streamlining", "count", ("freed_streamlining", "streamlined", "so tinh gian", "tinh gian bien che",
-                                           "so tinh gian bien che"), True),
-    Column("freed_retirement", "count", ("freed_retirement", "retired", "so nghi huu", "nghi huu"), True),
-    Column("freed_resignation", "count", ("freed_resignation", "resigned", "so thoi viec", "thoi viec"), True),
-    Column("planned_hires", "count", ("planned_hires", "hires", "so tuyen dung", "tuyen dung", "so tuyen moi",
-                                      "ke hoach tuyen dung"), True),
-    Column("planned_high_quality", "count", ("planned_high_quality", "high_quality", "chat luong cao",
-                                             "trong do chat luong cao", "so chat luong cao")),
-)
-_PLAN_ALIASES = {L._key(a): c.name for c in PLAN_COLUMNS.values() for a in c.aliases}
-_COUNT_FIELDS = ["payroll_start", "freed_streamlining", "freed_retirement", "freed_resignation", "planned_hires",
-                 "planned_high_quality"]
-
-
-def read_plan(source, sheet=None, *, errors="raise", with_problems=False):
-    """Read a recruitment plan (one row per unit and year) with the same validation as rosters."""
-    raw = load_raw(source, sheet)
-    problems = Problems(file=raw.file, sheet=raw.sheet)
-    body, rows, headers = _table(raw, _PLAN_ALIASES, PLAN_COLUMNS, "recruitment plan", problems)
-    frame, bad = _convert(body, rows, PLAN_COLUMNS, headers, problems)
-    for name in _COUNT_FIELDS:
-        if name in frame.columns and PLAN_COLUMNS[name].required:
-            missing = frame[name].isna().to_numpy() & ~bad
-            if missing.any():
-                problems.add_many(rows[missing], headers[name], [""] * int(missing.sum()), "required count is empty")
-                bad |= missing
-    if "planned_high_quality" in frame.columns:
-        over = (frame["planned_high_quality"] > frame["planned_hires"]).fillna(False).to_numpy()
-        if over.any():
-            problems.add_many(rows[over], headers["planned_high_quality"], frame.loc[over, "planned_high_quality"],
-                              "high-quality hires exceed planned hires")
-            bad |= over
-    dup = frame.duplicated(["unit_id", "year"], keep="first").to_numpy()
-    if dup.any():
-        problems.add_many(rows[dup], headers["unit_id"], frame.loc[dup, "unit_id"], "unit listed twice for the same year")
-        bad |= dup
-    frame.insert(0, "source_row", rows.astype(np.int64))
-    return _result(frame, bad, problems, errors, with_problems)
-
-
-@dataclass
-class RecruitmentReport:
-    policy: RecruitmentPolicy
-    table: pd.DataFrame
-    problems: pd.DataFrame | None = None
-
-    @property
-    def compliant(self) -> bool:
-        return bool(self.table["holds"].all())
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>{self.policy.title_en}</b>: {'all rows hold' if self.compliant else 'some rows break the limits'}</p>" \
-            + self.table.to_html(index=False)
-
-
-def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-2015", *, sheet=None,
-                      **readings) -> RecruitmentReport:
+def recruitment_limits(plan: pd.DataFrame, pol: RecruitmentPolicy) -> pd.DataFrame:
     """Limits per plan row, whether each holds, by how much not, and why.
 
     Columns added: ``freed_for_retirement`` (retirements, plus resignations when they count),
@@ -199,15 +135,11 @@ def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-201
     ``cumulative`` reading), ``over_by``, ``holds``; with a high-quality reservation,
     ``reserved_high_quality`` and ``non_hq_limit``; and ``why``.
     """
-    pol = get_recruitment_policy(policy, **readings)
-    problems = None
-    if not isinstance(plan, pd.DataFrame) or "planned_hires" not in plan.columns:
-        plan, problems = read_plan(plan, sheet, with_problems=True)
     df = plan.copy()
     if "planned_high_quality" not in df.columns:
         df["planned_high_quality"] = 0 if pol.high_quality_share is None else pd.NA
     if pol.pooling == "pooled":
-        agg = {c: "sum" for c in _COUNT_FIELDS if c in df.columns}
+        agg = {c: "sum" for c in PLAN_COUNT_FIELDS if c in df.columns}
         df = df.groupby("year", as_index=False, sort=True).agg(agg)
         df.insert(0, "unit_id", "(pooled)")
     df = df.sort_values(["unit_id", "year"], kind="stable").reset_index(drop=True)
@@ -257,120 +189,4 @@ def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-201
     df["holds"] = holds
     df["why"] = why
     df["reference"] = "; ".join(str(r.reference) for r in pol.references)
-    return RecruitmentReport(pol, df, problems)
-
-
-# --------------------------------------------------------------------------------------------
-# Streamlining grounds from ratings
-# --------------------------------------------------------------------------------------------
-
-STREAMLINING_VARIANTS = {"decree-29-2023": "decree_29_2023.streamlining", "draft-2025": "decree_29_2023.draft_2025"}
-
-
-def streamlining_candidates(history: pd.DataFrame, policy: str = "decree-29-2023") -> pd.DataFrame:
-    """Who meets the rating-based streamlining ground at the end of each year.
-
-    ``history`` has one row per person and year with ``level``. Decree 29/2023: in the two
-    consecutive years up to the year considered, one COMPLETED and one NOT_COMPLETED; the 2025 draft:
-    one NOT_COMPLETED year. Missing years break the window (never guessed). Returns one row per
-    person and window end with ``meets`` and the levels seen.
-    """
-    if policy == "all":
-        return pd.concat([streamlining_candidates(history, p).assign(variant=p) for p in STREAMLINING_VARIANTS],
-                         ignore_index=True)
-    if policy not in STREAMLINING_VARIANTS:
-        raise RecruitmentPolicyError(f"no streamlining variant {policy!r}; known: {', '.join(STREAMLINING_VARIANTS)}")
-    tree = load()
-    prefix = STREAMLINING_VARIANTS[policy]
-    first = tree[f"{prefix}.window_years"].values[0]
-    day = first.start
-    window = tree.get(f"{prefix}.window_years", day)
-    need_c = tree.get(f"{prefix}.needs_completed_years", day)
-    need_nc = tree.get(f"{prefix}.needs_not_completed_years", day)
-    lv = L.as_levels(history["level"]).astype(object)
-    code = np.select([lv.isin([L.COMPLETED, L.COMPLETED_LIMITED]), lv == L.NOT_COMPLETED], [1, 2], 0)
-    wide = (pd.DataFrame({"person_id": history["person_id"].to_numpy(), "year": history["year"].astype(int).to_numpy(),
-                          "code": code}).pivot(index="person_id", columns="year", values="code"))
-    years = sorted(wide.columns)
-    wide = wide.reindex(columns=range(years[0], years[-1] + 1))
-    levels_wide = (pd.DataFrame({"person_id": history["person_id"].to_numpy(),
-                                 "year": history["year"].astype(int).to_numpy(), "level": lv.to_numpy()})
-                   .pivot(index="person_id", columns="year", values="level")
-                   .reindex(columns=range(years[0], years[-1] + 1)))
-    out = []
-    arr = wide.to_numpy(dtype=float)
-    for j in range(window - 1, arr.shape[1]):
-        block = arr[:, j - window + 1: j + 1]
-        complete = ~np.isnan(block).any(axis=1)
-        n_c = (block == 1).sum(axis=1)
-        n_nc = (block == 2).sum(axis=1)
-        meets = complete & (n_c >= need_c) & (n_nc >= need_nc)
-        block_levels = levels_wide.iloc[:, j - window + 1: j + 1].astype(object)
-        seen = block_levels.where(block_levels.notna(), "(no rating)").astype(str).agg(" → ".join, axis=1).to_numpy()
-        out.append(pd.DataFrame({"person_id": wide.index, "year": wide.columns[j], "meets": meets,
-                                 "complete_window": complete, "levels": seen}))
-    res = pd.concat(out, ignore_index=True)
-    res["ground"] = f"{policy}: {window} year(s), ≥{need_c} COMPLETED and ≥{need_nc} NOT_COMPLETED"
-    return res
-
-
-# --------------------------------------------------------------------------------------------
-# CLI
-# --------------------------------------------------------------------------------------------
-
-
-RECRUITMENT_TEXT = {
-    "en": {"title": "Recruitment plan check", "summary": "Summary", "rows": "Plan rows", "problems": "Input problems",
-           "verdict": "Verdict", "policy": "Policy", "ok": "ALL ROWS HOLD", "bad": "{n} ROW(S) BREAK THE LIMITS",
-           "holds": "holds"},
-    "vi": {"title": "Kiểm tra kế hoạch tuyển dụng", "summary": "Tổng hợp", "rows": "Các dòng kế hoạch",
-           "problems": "Lỗi dữ liệu đầu vào", "verdict": "Kết luận", "policy": "Quy định áp dụng",
-           "ok": "ĐẠT: mọi dòng trong giới hạn", "bad": "KHÔNG ĐẠT: {n} dòng vượt giới hạn", "holds": "đạt"},
-}
-
-
-def run_recruitment_cli(args) -> int:
-    """`evalkit check-recruitment`: the same exit codes and report style as `evalkit check`."""
-    import json
-    from pathlib import Path
-
-    from ..export import file_sha256, write_page, write_workbook
-
-    report = check_recruitment(args.input, args.policy, sheet=args.sheet)
-    table = report.table
-    t = RECRUITMENT_TEXT[args.lang]
-    n_bad = int((~table["holds"]).sum())
-    verdict = t["ok"] if report.compliant else t["bad"].format(n=n_bad)
-    summary = pd.DataFrame(
-        [(t["verdict"], verdict), (t["policy"], f"{report.policy.name}: "
-                                   f"{report.policy.title_vi if args.lang == 'vi' else report.policy.title_en}")]
-        + [(k, str(getattr(report.policy, k))) for k in report.policy.READINGS]
-        + [("references", "; ".join(f"{r.name}: {r.reference} [{r.status}]" for r in report.policy.references)),
-           ("input", str(args.input)), ("SHA-256", file_sha256(args.input))],
-        columns=["item", "value"])
-    problems = report.problems if report.problems is not None else pd.DataFrame()
-    sections = {t["summary"]: summary, t["rows"]: table.rename(columns={"holds": t["holds"]}),
-                t["problems"]: problems}
-    if args.out:
-        suffix = Path(args.out).suffix.lower()
-        if suffix == ".xlsx":
-            write_workbook(sections, args.out, status_column=t["holds"], verdict=report.compliant)
-        elif suffix in (".html", ".htm"):
-            write_page(sections, args.out, title=t["title"], verdict_text=verdict, verdict=report.compliant,
-                       status_column=t["holds"], lang=args.lang)
-        else:
-            raise ValueError(f"--out {args.out}: expected a .xlsx or .html file name")
-    if args.json:
-        from ..cli import _records
-
-        json.dump({"compliant": report.compliant, "policy": report.policy.name, "rows": _records(table),
-                   "problems": _records(report.problems) if report.problems is not None else []},
-                  sys.stdout, ensure_ascii=False, indent=1, default=str)
-        sys.stdout.write("\n")
-    else:
-        print(f"{verdict} ({report.policy.name})")
-        for rec in table[~table["holds"]].head(30).to_dict("records"):
-            print(f"  {rec['unit_id']} {rec['year']}: {rec['why']}")
-        if args.out:
-            print(f"report written to {args.out}")
-    return 0 if report.compliant else 1
+    return df

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..compliance import enforce_arrays
+from ..rules.enforcement import enforce_arrays
 from ..rules.bands import band_codes
 from .population import Province, ProvinceSpec, draw_scores, generate_province
 
@@ -301,7 +301,7 @@ def compare(population_spec: ProvinceSpec | Province | None = None, policies: di
              for i in range(n_chunks)]
     mapper = executor.map(_run_chunk, tasks) if executor is not None else map(_run_chunk, tasks)
     if progress:
-        from .._progress import progress_bar
+        from .progress import progress_bar
 
         mapper = progress_bar(mapper, total=n_chunks, desc="replicate chunks")
     parts = list(mapper)
@@ -337,7 +337,7 @@ def simulate_roster(population_spec: ProvinceSpec | Province | None = None, poli
 
 
 def readings_grid(base_policy: str = "decree-335-2025", **readings) -> dict[str, P.Policy | None]:
-    """The readings of RULES.md §2 side by side, all on the same base policy (applied to everyone).
+    """The readings of the cap rule (docs/rules/cap.md) side by side, all on the same base policy (applied to everyone).
 
     ``readings`` change the base first (e.g. ``ratio="1/4"``), so every row of the grid carries them.
     """

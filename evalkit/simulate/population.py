@@ -32,7 +32,7 @@ from ..rules.bands import rate_by_score
 class ProvinceSpec:
     """Every knob of the synthetic province, with documented defaults."""
 
-    n_staff: int = 33_373  #: Quảng Ninh's synced records (RULES.md §6)
+    n_staff: int = 33_373  #: Quảng Ninh's synced records (docs/data.md)
     n_departments: int = 20  #: provincial departments and equivalent
     service_units_per_department: int = 8  #: schools, hospitals, centres under each department
     n_districts: int = 13

@@ -101,7 +101,7 @@ def project_headcount(start_payroll: int, years: tuple[int, int] = (2025, 2030),
     rows = []
     year_iter = range(y0, y1 + 1)
     if progress:
-        from .._progress import progress_bar
+        from .progress import progress_bar
 
         year_iter = progress_bar(year_iter, total=n_years, desc="projection years")
     for year in year_iter:

@@ -8,6 +8,7 @@ reaches only its own submissions through its token.
 from __future__ import annotations
 
 import json
+from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -18,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from . import db as D
 from . import engine as E
-from .app import DEFAULT_POLICY, UserError, download_response, parse_options, read_upload, run_check
+from .common import DEFAULT_POLICY, UserError, download_response, parse_options, read_upload, run_check
 from .rounds import add_agency, agency_by_token, create_round, load_round, round_json, submit
 from .security import verify_password
 
@@ -34,7 +35,7 @@ def records(df: pd.DataFrame | None, limit: int | None = None) -> list[dict]:
                                                                 default_handler=str))
 
 
-def admin(request: Request, cred: HTTPBasicCredentials | None = Depends(basic)) -> str:
+def admin(request: Request, cred: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> str:
     """The administrator named by HTTP Basic credentials, else 401."""
     if cred is not None:
         with request.app.state.Session() as s:
@@ -45,27 +46,28 @@ def admin(request: Request, cred: HTTPBasicCredentials | None = Depends(basic)) 
 
 
 @router.post("/check", summary="Check a rating file (nothing is kept)")
-def api_check(request: Request, file: UploadFile = File(..., description="roster or counts: .xlsx, .xls or .csv"),
+def api_check(request: Request,
+              file: Annotated[UploadFile, File(description="roster or counts: .xlsx, .xls or .csv")],
               policy: str = Form(DEFAULT_POLICY), year: str = Form(""), sheet: str = Form(""),
               lang: str = Form("vi", pattern="^(vi|en)$"), pseudonymize: bool = Form(False),
-              suppress_below: str = Form(""), format: str = Form("json", pattern="^(json|xlsx|roster|html)$")):
+              suppress_below: str = Form(""), fmt: str = Form("json", alias="format", pattern="^(json|xlsx|roster|html)$")):
     """The verdict, groups over the cap, proposed calibration with reasons, input problems, the rule and
     its citation. ``format`` = ``xlsx`` / ``roster`` / ``html`` returns that download instead.
     Unusable input answers 422 with every problem by row and column."""
     upload = read_upload(request, file)
     options = parse_options(policy, sheet, year, pseudonymize, suppress_below)
-    outputs = () if format == "json" else (format,)
+    outputs = () if fmt == "json" else (fmt,)
     try:
         result, downloads = run_check(upload, options, lang, outputs)
     except E.InputError as exc:
-        probs = exc.problems.assign(message=exc.problems["message"].map(lambda m: E.translate(m, lang)))
-        return JSONResponse({"detail": "unusable input", "status": "unusable", "problems": records(probs)},
+        return JSONResponse({"detail": "unusable input", "status": "unusable",
+                             "problems": records(E.localised_problems(exc.problems, lang))},
                             status_code=422)
     if outputs:
-        if format not in downloads:
+        if fmt not in downloads:
             raise UserError(400, "needs_roster")
-        return download_response(downloads[format], format, lang)
-    tables = result.output.tables()
+        return download_response(downloads[fmt], fmt, lang)
+    tables = result.tables()
     return {**result.summary(),
             "groups_over_cap": records(tables["violations"]),
             "calibration": records(tables.get("calibration")),
@@ -95,7 +97,7 @@ class StateIn(BaseModel):
 
 
 @router.get("/rounds", summary="All rounds (administrator)")
-def api_rounds(request: Request, user: str = Depends(admin)):
+def api_rounds(request: Request, user: Annotated[str, Depends(admin)]):
     with request.app.state.Session() as s:
         rounds = s.scalars(select(D.Round).order_by(D.Round.id)
                            .options(selectinload(D.Round.agencies).selectinload(D.Agency.submissions))).all()
@@ -103,27 +105,27 @@ def api_rounds(request: Request, user: str = Depends(admin)):
 
 
 @router.post("/rounds", status_code=201, summary="Create a round (administrator)")
-def api_create_round(request: Request, body: RoundIn, user: str = Depends(admin)):
+def api_create_round(request: Request, body: RoundIn, user: Annotated[str, Depends(admin)]):
     with request.app.state.Session() as s:
         rnd = create_round(s, body.name, body.year, body.policy)
         return round_json(load_round(s, rnd.id), str(request.base_url))
 
 
 @router.get("/rounds/{round_id}", summary="A round's dashboard: each agency's latest result (administrator)")
-def api_round(request: Request, round_id: int, user: str = Depends(admin)):
+def api_round(request: Request, round_id: int, user: Annotated[str, Depends(admin)]):
     with request.app.state.Session() as s:
         return round_json(load_round(s, round_id), str(request.base_url))
 
 
 @router.post("/rounds/{round_id}/agencies", status_code=201, summary="Add an agency; returns its upload token")
-def api_add_agency(request: Request, round_id: int, body: AgencyIn, user: str = Depends(admin)):
+def api_add_agency(request: Request, round_id: int, body: AgencyIn, user: Annotated[str, Depends(admin)]):
     with request.app.state.Session() as s:
         a = add_agency(s, load_round(s, round_id), body.name)
         return {"id": a.id, "name": a.name, "token": a.token, "upload_url": f"{request.base_url}u/{a.token}"}
 
 
 @router.post("/rounds/{round_id}/state", summary="Close or reopen a round (administrator)")
-def api_round_state(request: Request, round_id: int, body: StateIn, user: str = Depends(admin)):
+def api_round_state(request: Request, round_id: int, body: StateIn, user: Annotated[str, Depends(admin)]):
     with request.app.state.Session() as s:
         rnd = load_round(s, round_id)
         rnd.closed = body.closed
@@ -146,7 +148,7 @@ def api_agency_submissions(request: Request, token: str):
 
 
 @router.post("/agency/{token}/submissions", status_code=201, summary="Upload a new version (by its token)")
-def api_agency_submit(request: Request, token: str, file: UploadFile = File(...),
+def api_agency_submit(request: Request, token: str, file: Annotated[UploadFile, File()],
                       lang: str = Form("vi", pattern="^(vi|en)$")):
     with request.app.state.Session() as s:
         a = agency_by_token(s, token)

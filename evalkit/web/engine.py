@@ -1,13 +1,16 @@
 """The web application's one door into the evalkit engine.
 
 Every call from :mod:`evalkit.web` into the checking engine goes through this module, so that when
-the engine's modules move only these imports change. :func:`check_upload` runs the same steps as
-``evalkit check`` (read, check the cap, propose the minimal calibration, privacy options) and
-returns a :class:`CheckResult` that pages, the JSON API and the rating rounds all use.
+the engine's modules move only these imports change. :func:`check_upload` runs
+:func:`evalkit.compliance.check_file` — the engine behind ``evalkit check`` — and adds what the web
+needs beside it: people per level (the provincial summary), the corrected roster, and file names
+that are the user's, never the server's temporary path.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,32 +19,34 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..compliance import _as_data, check_cap, enforce_cap
-from ..export import TEXT, CheckOutput, file_sha256, pseudonym_key, pseudonymize, write_excel, \
-    write_html, write_workbook
-from ..i18n import translate
+from ..compliance import check_file, enforce_cap
+from ..compliance.check import CheckResult as EngineResult
+from ..compliance.privacy import pseudonymize
+from ..io import InputError, describe_problem, localise_problems, read_any
+from ..io.problems import PROBLEM_COLUMNS
+from ..io.writers import write_workbook
+from ..messages import column_labels, label
+from ..report import write_template
 from ..rules.recruitment import get_recruitment_policy, recruitment_policy_names
-from ..schema import PROBLEM_COLUMNS, InputError, describe_problem
-from ..templates import write_template
 
 __all__ = ["CheckResult", "InputError", "PolicyError", "check_upload", "cap_policies", "recruitment_policies",
-           "explain", "template_bytes", "describe_problem", "translate"]
+           "explain", "template_bytes", "describe_problem", "problem_lines", "workbook_bytes"]
 
 PolicyError = P.PolicyError
 LEVEL_COUNT_COLUMNS = ("n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated")
-_CALIBRATION_COLUMNS = ("source_row", "person_id", "name", "unit_id", "task_group", "title_group", "score", "level",
-                        "level_final", "reason")
+_LEVEL_GROUPS = ((L.EXCELLENT,), (L.GOOD,), (L.COMPLETED, L.COMPLETED_LIMITED), (L.NOT_COMPLETED,), (L.NOT_RATED,))
+_ROSTER_COLUMNS = ("source_row", "person_id", "name", "unit_id", "task_group", "title_group", "score", "level")
 
 
 @dataclass
 class CheckResult:
     """What one checked file gives: verdict, numbers, tables and the writers of its three downloads."""
 
-    output: CheckOutput                      #: the engine's report object (shared with ``evalkit check``)
+    output: EngineResult                     #: the engine's result (the same object ``evalkit check`` shows)
     kind: str                                #: 'roster' or 'counts'
     level_counts: dict[str, int]             #: people per level (rosters) or summed counts (counts tables)
-    final: pd.DataFrame | None = None        #: rosters: every row with its rating after calibration
-    ties: pd.DataFrame | None = None         #: tied candidates, where the engine lists them
+    frame: pd.DataFrame | None = None        #: rosters: the rows read (for the corrected roster)
+    pseudonym_key: bytes | None = None
     extra_notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ facts
@@ -51,7 +56,7 @@ class CheckResult:
 
     @property
     def compliant(self) -> bool | None:
-        return self.output.report.compliant
+        return self.output.compliant
 
     @property
     def status(self) -> str:
@@ -60,7 +65,7 @@ class CheckResult:
 
     @property
     def verdict(self) -> str:
-        return self.output.report.verdict(self.lang)
+        return self.output.verdict(self.lang)
 
     @property
     def policy(self) -> P.Policy:
@@ -71,8 +76,16 @@ class CheckResult:
         return self.output.sha256 or ""
 
     @property
+    def input_name(self) -> str:
+        return self.output.input_path or ""
+
+    @property
     def input_rows(self) -> int:
         return self.output.input_rows
+
+    @property
+    def has_roster(self) -> bool:
+        return self.frame is not None
 
     @property
     def table_rows(self) -> int:
@@ -95,13 +108,17 @@ class CheckResult:
         return self.output.total_demotions()
 
     @property
+    def ties(self) -> pd.DataFrame | None:
+        """Tied candidates at the cut, where the engine lists them."""
+        return getattr(self.output, "ties", None)
+
+    @property
     def problems(self) -> pd.DataFrame:
-        p = self.output.report.problems
-        return p if p is not None else pd.DataFrame(columns=PROBLEM_COLUMNS)
+        return self.output.problems
 
     @property
     def notes(self) -> list[str]:
-        return list(self.output.report.notes) + self.extra_notes
+        return [n.text(self.lang) if hasattr(n, "text") else str(n) for n in self.output.report.notes] + self.extra_notes
 
     def citation(self) -> list[str]:
         """The rule applied and its sources, one line each."""
@@ -110,46 +127,52 @@ class CheckResult:
         return [f"{pol.rule_id}: {title}"] + [f"{v.name}: {v.reference} [{v.status}]" for v in pol.references]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Localised tables: summary, groups, violations, calibration, ceilings, problems (and ties)."""
-        tables = self.output.tables()
-        if self.ties is not None:
-            tables["ties"] = self.ties
+        """Localised tables keyed by their canonical names: summary, groups, violations, calibration,
+        ceilings, problems (and ties where the engine gives them)."""
+        names = list(self.output.tables(self.lang))
+        tables = dict(zip(names, self.output.localised_tables(self.lang).values(), strict=True))
+        if "problems" in tables:
+            tables["problems"] = tables["problems"].drop(columns=["code", "params"], errors="ignore")
         return tables
 
     def summary(self) -> dict:
         """A JSON-ready summary (the API's answer and what a round stores per submission)."""
+        sev = self.problems["severity"] if len(self.problems) else pd.Series(dtype=object)
         return {"status": self.status, "compliant": self.compliant, "verdict": self.verdict,
                 "policy": self.policy.name, "rule_id": self.policy.rule_id, "kind": self.kind,
                 "input_rows": self.input_rows, "sha256": self.sha256, "groups_over": self.groups_over,
                 "excess": self.excess, "demotions": self.demotions,
-                "problems": int((self.problems["severity"] == "error").sum()) if len(self.problems) else 0,
-                "warnings": int((self.problems["severity"] == "warning").sum()) if len(self.problems) else 0,
+                "problems": int((sev == "error").sum()), "warnings": int((sev == "warning").sum()),
                 "level_counts": self.level_counts, "citation": self.citation(), "notes": self.notes}
 
-    # ------------------------------------------------------------------ downloads (bytes, nothing on disk)
+    # ------------------------------------------------------------------ downloads (bytes, nothing kept on disk)
     def annotated_workbook(self) -> bytes:
         """The Excel report of ``evalkit check --out x.xlsx``."""
-        return _to_bytes(lambda p: write_excel(self.output, p), ".xlsx")
+        return _to_bytes(lambda p: self.output.to_excel(p), ".xlsx")
 
     def html_report(self) -> bytes:
         """The self-contained HTML report of ``evalkit check --out x.html``."""
-        return _to_bytes(lambda p: write_html(self.output, p), ".html")
+        return _to_bytes(lambda p: self.output.to_html(p), ".html")
 
     def corrected_roster(self) -> bytes:
         """Every input row with its rating after the proposed calibration (rosters only)."""
-        t = TEXT[self.lang]
-        if self.final is None:
+        if self.frame is None:
             raise ValueError("a counts table has no roster to correct")
-        final = self.final.copy()
+        final = enforce_cap(self.frame, self.policy)
+        cols = [c for c in _ROSTER_COLUMNS if c in final.columns] + ["level_final", "reason"]
+        final = final[cols].reset_index(drop=True)
+        if self.pseudonym_key is not None:
+            final["person_id"] = pseudonymize(final["person_id"], self.pseudonym_key)
+            final = final.drop(columns=["name"], errors="ignore")
         for col in ("level", "level_final"):
             final[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in final[col].astype(str)]
         sheet = "Danh sách sau điều chỉnh" if self.lang == "vi" else "Roster after calibration"
-        return _to_bytes(lambda p: write_workbook({sheet: final.rename(columns=t["cols"])}, p,
-                                                  empty_text=t["no_rows"]), ".xlsx")
+        return _to_bytes(lambda p: write_workbook({sheet: final.rename(columns=column_labels(self.lang))}, p,
+                                                  empty_text=label("no_rows", self.lang)), ".xlsx")
 
 
 def _to_bytes(write, suffix: str) -> bytes:
-    """Run a path-based writer into a private temporary directory and return the bytes (the file is gone)."""
+    """Run a path-based writer in a private temporary directory and return the bytes (the file is gone)."""
     with tempfile.TemporaryDirectory(prefix="evalkit-out-") as d:
         path = Path(d) / f"out{suffix}"
         write(path)
@@ -161,60 +184,52 @@ def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = N
                  display_name: str | None = None) -> CheckResult:
     """Check one file as ``evalkit check`` does and keep everything a page or an API answer needs.
 
-    Raises :class:`InputError` (with every problem) when the file cannot be used, :class:`PolicyError`
-    for an unknown policy and ``ValueError`` for an impossible option (a year not in the file).
+    ``display_name`` replaces the server's path wherever the file is named. Raises
+    :class:`InputError` (with every problem) when the file cannot be used, :class:`PolicyError` for
+    an unknown policy, and ``ValueError('no_year_column' | 'no_rows_for_year')`` for a year the file
+    cannot give.
     """
-    pol = P.get(policy)
-    pol.require_ratio()
     path = Path(path)
-    if path.suffix.lower() == ".xls":
-        path = xls_to_xlsx(path)
-    frame, kind, problems = _as_data(path, sheet)
-    n_rows = len(frame)
-    if year is not None:
-        if "year" not in frame.columns:
-            raise ValueError("no_year_column")
-        frame = frame[frame["year"] == year]
-        if not len(frame):
-            raise ValueError("no_rows_for_year")
-    report = check_cap(frame, pol)
-    if problems is not None and display_name:
-        problems = problems.assign(file=display_name)
-    report.problems = problems
-    calibration = final = None
+    name = display_name or path.name
+    try:
+        if path.suffix.lower() == ".xls":
+            path = xls_to_xlsx(path)
+        frame, kind, _ = read_any(path, sheet)
+        if year is not None:
+            if "year" not in frame.columns:
+                raise ValueError("no_year_column")
+            frame = frame[frame["year"] == year]
+            if not len(frame):
+                raise ValueError("no_rows_for_year")
+        key = None
+        if pseudonymize_ids:
+            env = os.environ.get("EVALKIT_PSEUDONYM_KEY")
+            key = env.encode("utf-8") if env else secrets.token_bytes(16)
+        out = check_file(path, policy, sheet=sheet, year=year, lang=lang, pseudonymize_ids=pseudonymize_ids,
+                         pseudonym_secret=key, suppress_below=suppress_below)
+    except InputError as exc:
+        raise InputError(exc.problems.assign(file=name)) from None
+    out.input_path = name
+    if out.report.problems is not None:
+        out.report.problems = out.report.problems.assign(file=name)
     if kind == "roster":
-        final = enforce_cap(frame, pol)
-        cols = [c for c in _CALIBRATION_COLUMNS if c in final.columns]
-        calibration = final.loc[final["demoted"], cols].reset_index(drop=True)
-        for c in ("level", "level_final"):
-            calibration[c] = calibration[c].astype(str)
-        final = final[[c for c in cols if c != "reason"] + ["reason"]].reset_index(drop=True)
         counts = L.as_levels(frame["level"]).value_counts()
-        codes = ((L.EXCELLENT,), (L.GOOD,), (L.COMPLETED, L.COMPLETED_LIMITED), (L.NOT_COMPLETED,), (L.NOT_RATED,))
-        level_counts = {name: int(sum(counts.get(c, 0) for c in group))
-                        for name, group in zip(LEVEL_COUNT_COLUMNS, codes, strict=True)}
+        level_counts = {col: int(sum(counts.get(c, 0) for c in group))
+                        for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
     else:
         level_counts = {c: int(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum()) if c in frame.columns
                         else 0 for c in LEVEL_COUNT_COLUMNS}
-    if pseudonymize_ids:
-        key, _ = pseudonym_key()
-        for table in (calibration, final):
-            if table is not None and "person_id" in table.columns:
-                table["person_id"] = pseudonymize(table["person_id"], key)
-        calibration = calibration.drop(columns=["name"], errors="ignore") if calibration is not None else None
-        final = final.drop(columns=["name"], errors="ignore") if final is not None else None
-        if problems is not None and len(problems):
-            pid = problems["message"].str.contains("person listed twice", regex=False)
-            problems.loc[pid, "value"] = pseudonymize(problems.loc[pid, "value"], key)
-    out = CheckOutput(report, calibration, display_name or Path(path).name, n_rows, file_sha256(path), lang,
-                      pseudonymize_ids, suppress_below)
-    ties = getattr(out, "ties", None)
-    return CheckResult(out, kind, level_counts, final=final, ties=ties)
+    return CheckResult(out, kind, level_counts, frame=frame if kind == "roster" else None, pseudonym_key=key)
 
 
-def groups_table(result: CheckResult, which: str = "violations") -> pd.DataFrame:
-    """A localised table from the result (``violations``, ``groups``, ``calibration``, ``problems`` …)."""
-    return result.tables().get(which, pd.DataFrame())
+def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[str]:
+    """The errors of an unusable file, one line each naming file, row and column, in ``lang``."""
+    errors = problems[problems["severity"] == "error"]
+    return [describe_problem(rec, lang) for rec in errors.head(limit).to_dict("records")]
+
+
+def localised_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return localise_problems(problems, lang).drop(columns=["code", "params"], errors="ignore")
 
 
 def xls_to_xlsx(path: Path) -> Path:
@@ -226,8 +241,9 @@ def xls_to_xlsx(path: Path) -> Path:
         book = xlrd.open_workbook(path)
     except Exception as exc:  # xlrd raises several types for damaged files
         raise InputError(pd.DataFrame([{"severity": "error", "file": path.name, "sheet": None, "row": None,
-                                        "column": None, "value": None,
-                                        "message": f"the .xls workbook cannot be read ({exc})"}])) from None
+                                        "column": None, "value": None, "code": None, "params": None,
+                                        "message": f"the .xls workbook cannot be read ({exc})"}],
+                                      columns=PROBLEM_COLUMNS)) from None
     wb = Workbook()
     wb.remove(wb.active)
     for sh in book.sheets():
@@ -248,7 +264,7 @@ def xls_to_xlsx(path: Path) -> Path:
     return out
 
 
-# ---------------------------------------------------------------------------- policies and templates
+# ---------------------------------------------------------------------------- policies, templates, workbooks
 def cap_policies() -> list[P.Policy]:
     """The named cap policies, in the engine's order."""
     return P.list()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from . import db as D
 from . import engine as E
-from .app import (DEFAULT_POLICY, DOWNLOAD_NAMES, EMBED_ROWS, MIME, SHOW_ROWS, UserError, data_uri,
+from .common import (DEFAULT_POLICY, DOWNLOAD_NAMES, EMBED_ROWS, MIME, SHOW_ROWS, UserError, data_uri,
                   download_response, lang_of,
                   make_download, parse_options, read_upload, render, require_csrf, run_check)
 from .security import verify_password
@@ -28,7 +30,7 @@ def check_get():
 
 
 @router.post("/check")
-def check(request: Request, file: UploadFile | None = File(None), policy: str = Form(DEFAULT_POLICY),
+def check(request: Request, file: Annotated[UploadFile | None, File()] = None, policy: str = Form(DEFAULT_POLICY),
           year: str = Form(""), sheet: str = Form(""), pseudonymize: str = Form(""), suppress_below: str = Form(""),
           output: str = Form("page"), csrf: str = Form("")):
     """Check an upload; show the result page, or send one download at once (``output``)."""
@@ -48,18 +50,16 @@ def check(request: Request, file: UploadFile | None = File(None), policy: str = 
     embedded = {}
     if result.table_rows <= EMBED_ROWS:  # small results carry their downloads (nothing is kept on the server)
         embedded = {name: data_uri(make_download(result, name), name) for name in OUTPUTS
-                    if not (name == "roster" and result.final is None)}
+                    if not (name == "roster" and not result.has_roster)}
     return render(request, "result.html", r=result, tables=result.tables(), show=SHOW_ROWS, embedded=embedded,
                   names={k: v[0 if lang == "vi" else 1] for k, v in DOWNLOAD_NAMES.items()})
 
 
 def unusable(request: Request, exc: E.InputError, lang: str):
     """The page for a file that cannot be checked: every problem by row and column, in the user's language."""
-    problems = exc.problems.copy()
-    problems["message"] = problems["message"].map(lambda m: E.translate(m, lang))
-    errors = problems[problems["severity"] == "error"]
-    lines = [E.describe_problem(rec, lang) for rec in errors.head(SHOW_ROWS).to_dict("records")]
-    return render(request, "unusable.html", status_code=422, n=len(errors), lines=lines, more=len(errors) - len(lines))
+    n = int((exc.problems["severity"] == "error").sum())
+    lines = E.problem_lines(exc.problems, lang, SHOW_ROWS)
+    return render(request, "unusable.html", status_code=422, n=n, lines=lines, more=n - len(lines))
 
 
 @router.get("/template")
@@ -97,21 +97,21 @@ def api_page(request: Request):
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/admin"):
-    return render(request, "login.html", next=_local(next), failed=False)
+def login_form(request: Request, target: str = Query("/admin", alias="next")):
+    return render(request, "login.html", next=_local(target), failed=False)
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/admin"),
+def login(request: Request, username: str = Form(""), password: str = Form(""), target: str = Form("/admin", alias="next"),
           csrf: str = Form("")):
     require_csrf(request, csrf)
     with request.app.state.Session() as s:
         admin = s.scalar(select(D.Admin).where(D.Admin.username == username.strip()))
     if admin is None or not verify_password(admin.password_hash, password):
-        return render(request, "login.html", status_code=401, next=_local(next), failed=True)
+        return render(request, "login.html", status_code=401, next=_local(target), failed=True)
     request.session.clear()  # a fresh session (and CSRF token) after logging in
     request.session["admin"] = admin.username
-    return RedirectResponse(_local(next), status_code=303)
+    return RedirectResponse(_local(target), status_code=303)
 
 
 @router.post("/logout")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import db as D
 from . import engine as E
-from .app import MIME, SHOW_ROWS, CheckOptions, Upload, UserError, lang_of, read_upload, render, require_csrf, \
+from .common import MIME, SHOW_ROWS, CheckOptions, Upload, UserError, lang_of, read_upload, render, require_csrf, \
     run_check
 from .text import t
 
@@ -66,11 +67,9 @@ def submit(s: Session, agency: D.Agency, upload: Upload, lang: str) -> D.Submiss
             result, _ = run_check(upload, CheckOptions(policy=rnd.policy), lang)  # a file of one year, unstated
         status, summary = result.status, result.summary()
     except E.InputError as exc:
-        errors = exc.problems[exc.problems["severity"] == "error"]
         status = "unusable"
-        summary = {"status": status, "problems": len(errors),
-                   "problem_lines": [E.describe_problem({**r, "message": E.translate(r["message"], lang)}, lang)
-                                     for r in errors.head(SHOW_ROWS).to_dict("records")]}
+        summary = {"status": status, "problems": int((exc.problems["severity"] == "error").sum()),
+                   "problem_lines": E.problem_lines(exc.problems, lang, SHOW_ROWS)}
     except UserError as exc:
         status, summary = "unusable", {"status": "unusable", "problems": 1,
                                        "problem_lines": [t(lang, exc.key, **exc.kw)]}
@@ -261,7 +260,8 @@ def agency_page(request: Request, token: str, v: int | None = None):
 
 
 @router.post("/u/{token}")
-def agency_upload(request: Request, token: str, file: UploadFile | None = File(None), csrf: str = Form("")):
+def agency_upload(request: Request, token: str, file: Annotated[UploadFile | None, File()] = None,
+                  csrf: str = Form("")):
     require_csrf(request, csrf)
     with request.app.state.Session() as s:
         agency = agency_by_token(s, token)

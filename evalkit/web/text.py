@@ -53,7 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
         "round_closed": "Đợt này đã đóng, không nhận thêm tệp.",
         "uploaded_ok": "Đã nhận tệp (lần {v}). Kết quả: {verdict}",
         "error_title": "Có lỗi", "back_home": "Về trang đầu",
-        "e400": "Yêu cầu không hợp lệ.", "e401": "Cần đăng nhập quản trị (tên đăng nhập và mật khẩu).", "e403": "Không có quyền truy cập trang này.",
+        "e400": "Yêu cầu không hợp lệ.", "e401": "Cần đăng nhập quản trị (tên đăng nhập và mật khẩu).",
+        "e403": "Không có quyền truy cập trang này.",
         "e404": "Không tìm thấy trang hoặc đường dẫn không còn hiệu lực.",
         "e405": "Phương thức không được hỗ trợ.",
         "e413": "Tệp quá lớn: tối đa {mb} MB.", "e415": "Tệp không phải là bảng tính .xlsx, .xls hay .csv "

@@ -129,7 +129,7 @@ def test_round_with_two_agencies_in_chromium(server, chrome, tmp_path):
     links = {row.get_attribute("data-agency"): row.find_element(By.CLASS_NAME, "link-box").get_attribute("value")
              for row in chrome.find_elements(By.CSS_SELECTOR, "tr.agency")}
     assert set(links) == {"Sở Nội vụ", "Sở Y tế"}
-    for (name, link), content in zip(sorted(links.items()), (A_CSV, B_CSV)):
+    for (_name, link), content in zip(sorted(links.items()), (A_CSV, B_CSV)):
         f = tmp_path / f"{len(content)}.csv"
         f.write_text(content, encoding="utf-8")
         chrome.get(link)

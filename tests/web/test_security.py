@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from conftest import ADMIN, PASSWORD, Browser
+from conftest import ADMIN, PASSWORD
 from evalkit.web import db as D
 from evalkit.web.security import sniff
 

@@ -20,10 +20,18 @@ from pathlib import Path
 
 import yaml
 
-from .sample import PUBLISHED_DIR, ROOT, SAMPLE_DIR
+import pandas as pd
 
-NOTEBOOK_DIR = ROOT / "notebooks"
+from ..analysis import stats
+from ..io import InputError, read_counts, read_plan, read_roster
+from ..io.writers import write_page
+from ..parameters import PARAMS_DIR
+from ..resources import NOTEBOOK_DIR, PACKAGE_DIR, PUBLISHED_DIR, SAMPLE_DIR
+
 DATA_DIRS = (SAMPLE_DIR, PUBLISHED_DIR)
+#: The notebooks a full report runs; one missing is an error, not a shorter report.
+EXPECTED_NOTEBOOKS = ("01_compliance_check", "02_rating_analysis", "03_cap_policy_simulation",
+                      "04_recruitment_quota", "05_governance_indices")
 PACKAGES = ("evalkit", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn", "openpyxl", "PyYAML",
             "papermill", "nbconvert", "tqdm")
 
@@ -46,8 +54,6 @@ def _sha256(path: Path) -> str:
 
 
 def params_digest() -> dict:
-    from .parameters import PARAMS_DIR
-
     files = {str(p.relative_to(PARAMS_DIR)): _sha256(p) for p in sorted(PARAMS_DIR.rglob("*.yaml"))}
     whole = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     return {"digest": whole, "files": files}
@@ -81,14 +87,22 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
         params_all = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
         if not isinstance(params_all, dict):
             raise ValueError(f"{params_file}: expected a mapping of notebook name to parameters")
-    books = [nb for nb in notebooks(notebook_dir) if not only or nb.stem in only]
-    unknown = set(params_all) - {nb.stem for nb in notebooks(notebook_dir)}
+    found = {nb.stem: nb for nb in notebooks(notebook_dir)}
+    wanted = only or (EXPECTED_NOTEBOOKS if Path(notebook_dir) == NOTEBOOK_DIR else sorted(found))
+    missing = [name for name in wanted if name not in found]
+    if missing or not wanted:
+        print(f"evalkit report: notebook(s) not found in {notebook_dir}: {', '.join(missing) or 'none at all'}",
+              file=sys.stderr)
+        return 1
+    books = [found[name] for name in wanted]
+    unknown = set(params_all) - set(found)
     if unknown:
         raise ValueError(f"{params_file}: no notebook named {', '.join(sorted(unknown))}")
     record = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "versions": _versions(),
               "parameters_tree": params_digest(),
-              "inputs": {str(p.relative_to(ROOT)): _sha256(p) for d in DATA_DIRS for p in sorted(d.glob("*"))
+              "inputs": {str(p.relative_to(PACKAGE_DIR)): _sha256(p) for d in DATA_DIRS for p in sorted(d.glob("*"))
                          if p.is_file()},
+              "lock_file": _lock_file(),
               "notebooks": {}}
     print("[data] validating the bundled inputs …", end=" ", flush=True, file=stream)
     validation = validate_bundled_data()
@@ -105,7 +119,7 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
         t0 = time.perf_counter()
         executed = out / "notebooks" / nb.name
         try:
-            pm.execute_notebook(str(nb), str(executed), parameters=params, cwd=str(ROOT), progress_bar=False,
+            pm.execute_notebook(str(nb), str(executed), parameters=params, cwd=str(out), progress_bar=False,
                                 kernel_name="python3", log_output=False, kernel_manager_class=_ipc_kernel_manager())
         except pm.PapermillExecutionError as exc:
             print("FAILED", file=stream)
@@ -133,13 +147,6 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
 def validate_bundled_data() -> dict:
     """Read every bundled input through the readers: rows, errors and warnings per file, the problems
     themselves, and the levels by unit of the sample province."""
-    import pandas as pd
-
-    from . import stats
-    from .io import read_counts, read_roster
-    from .rules.recruitment import read_plan
-    from .schema import InputError
-
     sample, published = DATA_DIRS
     files = [(sample / "province_2026_roster.csv", read_roster), (sample / "so_noi_vu_2026_xep_loai.xlsx", read_roster),
              (sample / "province_2026_counts_by_task_group.csv", read_counts),
@@ -149,11 +156,11 @@ def validate_bundled_data() -> dict:
     rows, problems, roster = [], [], None
     for path, reader in files:
         try:
-            frame, found = reader(path, with_problems=True)
-            n_rows = len(frame)
+            frame = reader(path)
+            found, n_rows = frame.evalkit.problems, len(frame)
         except InputError as exc:
             frame, found, n_rows = None, exc.problems, 0
-        rows.append({"file": str(path.relative_to(ROOT)), "kind": reader.__name__.replace("read_", ""),
+        rows.append({"file": str(path.relative_to(PACKAGE_DIR)), "kind": reader.__name__.replace("read_", ""),
                      "rows": n_rows, "errors": int((found["severity"] == "error").sum()),
                      "warnings": int((found["severity"] == "warning").sum())})
         problems.append(found)
@@ -165,11 +172,17 @@ def validate_bundled_data() -> dict:
 
 
 def write_validation_page(validation: dict, path: Path) -> None:
-    from .export import write_page
-
     write_page({"Files": validation["summary"], "Problems found (errors and warnings)": validation["problems"],
                 "Levels by unit (sample province)": validation["levels_by_unit"]}, path,
                title="Bundled data: validation summary")
+
+
+def _lock_file() -> dict | None:
+    """The lock file that pinned this environment, when the run comes from a checkout that has one."""
+    for candidate in (Path.cwd() / "requirements.lock", PACKAGE_DIR.parent.parent / "requirements.lock"):
+        if candidate.is_file():
+            return {"path": candidate.name, "sha256": _sha256(candidate)}
+    return None
 
 
 def _ipc_kernel_manager():
@@ -225,5 +238,5 @@ def _write_index(out: Path, record: dict) -> None:
         f"<code>{record['parameters_tree']['digest'][:16]}</code>. Every number can be regenerated from "
         "<a href='run_record.json'>run_record.json</a> (inputs' SHA-256, parameters and seeds, package versions).</p>"
         "<p>The sample province is synthetic (generated by evalkit with a fixed seed); published figures keep "
-        "their sources in <code>data/published/</code>.</p></body></html>")
+        "their sources in <code>evalkit/resources/published/</code>.</p></body></html>")
     (out / "index.html").write_text(page, encoding="utf-8")

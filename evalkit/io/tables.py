@@ -1,4 +1,4 @@
-"""Read rosters and count tables from CSV, XLSX or a DataFrame; write safe spreadsheets.
+"""Read rosters and count tables from CSV, XLSX or a DataFrame.
 
 Headers are matched through Vietnamese and English aliases, the header row is found below any
 title block, and every value is validated with problems named by file, sheet, row and column.
@@ -26,108 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import levels as L
-from .schema import InputError, Problems
-
-# --------------------------------------------------------------------------------------------
-# Column specifications
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: str  # id | text | year | level | score | bool | months | population | count
-    aliases: tuple[str, ...]
-    required: bool = False
-
-
-def _cols(*specs: Column) -> dict[str, Column]:
-    return {c.name: c for c in specs}
-
-
-ROSTER_COLUMNS = _cols(
-    Column("person_id", "id", ("person_id", "person id", "ma cb", "ma can bo", "ma cong chuc", "ma vien chuc",
-                               "ma ccvc", "ma cbccvc", "ma nhan vien", "ma so", "ma dinh danh", "staff id",
-                               "employee id", "id"), True),
-    Column("year", "year", ("year", "nam", "nam danh gia", "nam xep loai", "assessment year"), True),
-    Column("unit_id", "id", ("unit_id", "unit id", "unit", "don vi", "ma don vi", "co quan", "co quan don vi",
-                             "co quan to chuc don vi", "agency", "phong ban"), True),
-    Column("level", "level", ("level", "rating", "xep loai", "muc xep loai", "ket qua xep loai",
-                              "xep loai chat luong", "muc do hoan thanh nhiem vu", "danh gia xep loai"), True),
-    Column("score", "score", ("score", "diem", "tong diem", "diem danh gia", "diem tong hop", "points")),
-    Column("task_group", "text", ("task_group", "task group", "nhom nhiem vu", "nhom co nhiem vu tuong dong",
-                                  "nhom nhiem vu tuong dong")),
-    Column("title_group", "text", ("title_group", "title group", "nhom chuc danh", "chuc danh tuong duong",
-                                   "chuc danh")),
-    Column("position", "text", ("position", "chuc vu", "chuc vu hien tai")),
-    Column("is_leader", "bool", ("is_leader", "leader", "lanh dao", "la lanh dao", "lanh dao quan ly",
-                                 "lanh dao, quan ly")),
-    Column("population", "population", ("population", "doi tuong", "loai", "loai can bo", "staff type")),
-    Column("unit_level", "text", ("unit_level", "unit level", "cap", "cap don vi", "cap hanh chinh")),
-    Column("months_worked", "months", ("months_worked", "months worked", "so thang cong tac",
-                                       "thang cong tac", "so thang lam viec")),
-    Column("leave_months", "months", ("leave_months", "leave months", "so thang nghi", "thang nghi phep",
-                                      "so thang nghi phep")),
-    Column("disciplined", "bool", ("disciplined", "discipline", "ky luat", "bi ky luat", "hinh thuc ky luat")),
-    Column("name", "text", ("name", "full name", "ho va ten", "ho ten", "ten")),
-)
-
-COUNT_LEVELS = {
-    "n_excellent": L.EXCELLENT, "n_good": L.GOOD, "n_completed": L.COMPLETED,
-    "n_not_completed": L.NOT_COMPLETED, "n_not_rated": L.NOT_RATED,
-}
-
-
-def _count_aliases(code: str, extra: tuple[str, ...]) -> tuple[str, ...]:
-    names = list(extra)
-    for spelling in L._SPELLINGS[code]:
-        names += [spelling, f"so {spelling}", f"so luong {spelling}", f"n {spelling}", f"number {spelling}"]
-    return tuple(names)
-
-
-COUNT_COLUMNS = _cols(
-    Column("n_excellent", "count", _count_aliases(L.EXCELLENT, ("n_excellent",)), True),
-    Column("n_good", "count", _count_aliases(L.GOOD, ("n_good",)), True),
-    Column("n_completed", "count", _count_aliases(L.COMPLETED, ("n_completed",))),
-    Column("n_not_completed", "count", _count_aliases(L.NOT_COMPLETED, ("n_not_completed",))),
-    Column("n_not_rated", "count", _count_aliases(L.NOT_RATED, ("n_not_rated",))),
-    # group keys with a canonical name; any other column is kept as a group key under its own name
-    Column("unit_id", "id", ROSTER_COLUMNS["unit_id"].aliases + ("org", "to chuc")),
-    Column("year", "year", ROSTER_COLUMNS["year"].aliases),
-    Column("task_group", "text", ROSTER_COLUMNS["task_group"].aliases),
-    Column("title_group", "text", ROSTER_COLUMNS["title_group"].aliases),
-    Column("unit_level", "text", ROSTER_COLUMNS["unit_level"].aliases + ("level",)),
-    Column("population", "text", ROSTER_COLUMNS["population"].aliases),
-)
-#: Columns of a counts table kept as information, never as a group key.
-COUNT_INFO_PREFIXES = ("pct_", "source", "note", "ghi chu", "nguon")
-
-#: Roster columns stored as pandas categoricals (group keys).
-CATEGORY_COLUMNS = ("unit_id", "task_group", "title_group", "unit_level", "population", "position")
-#: The Vietnamese header shown in messages and templates for each canonical column.
-DISPLAY = {"person_id": "Mã CB", "year": "Năm", "unit_id": "Đơn vị", "level": "Xếp loại", "score": "Điểm",
-           "n_excellent": "Số HTXSNV", "n_good": "Số HTTNV", "payroll_start": "Biên chế đầu năm",
-           "freed_streamlining": "Số tinh giản", "freed_retirement": "Số nghỉ hưu", "freed_resignation": "Số thôi việc",
-           "planned_hires": "Số tuyển dụng"}
-_TOTAL_LABELS = {"tong", "tong cong", "cong", "total", "grand total", "tong so", "toan tinh", "tong hop"}
-_TRUE = {"1", "true", "yes", "y", "x", "co", "la", "t"}
-_FALSE = {"0", "false", "no", "n", "khong", "f", ""}
-POPULATIONS = {
-    "cadre": ("cadre", "can bo", "cb"),
-    "civil_servant": ("civil_servant", "civil servant", "cong chuc", "cc"),
-    "public_employee": ("public_employee", "public employee", "vien chuc", "vc"),
-    "party_member": ("party_member", "party member", "dang vien", "dv"),
-}
-_POP_LOOKUP = {L._key(a): code for code, names in POPULATIONS.items() for a in names}
-
-
-def _alias_map(columns: dict[str, Column]) -> dict[str, str]:
-    return {L._key(a): c.name for c in columns.values() for a in c.aliases}
-
-
-ROSTER_ALIASES = _alias_map(ROSTER_COLUMNS)
-COUNT_ALIASES = _alias_map(COUNT_COLUMNS)
+from .. import levels as L
+from .columns import (CATEGORY_COLUMNS, COUNT_ALIASES, COUNT_COLUMNS, COUNT_INFO_PREFIXES, COUNT_LEVELS, DISPLAY,
+                      FALSE_WORDS, POPULATION_LOOKUP, ROSTER_ALIASES, ROSTER_COLUMNS, TOTAL_LABELS, TRUE_WORDS, Column)
+from .problems import AttachedProblems, InputError, Problems
 
 # --------------------------------------------------------------------------------------------
 # Loading a raw table of text cells with the row numbers the user sees
@@ -157,9 +59,8 @@ def _decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             continue
     line = data[: utf8_error.start].count(b"\n") + 1
-    raise _single_problem(
-        name, None, "the file is neither UTF-8 nor Windows-1258 text; save it as 'CSV UTF-8' and try again",
-        row=line, value=repr(data[utf8_error.start:utf8_error.start + 8]))
+    raise _single_problem(name, None, "input.not_text", row=line,
+                          value=repr(data[utf8_error.start:utf8_error.start + 8]))
 
 
 def _read_csv_cells(path: Path) -> pd.DataFrame:
@@ -179,15 +80,15 @@ def _read_xlsx_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a corrupt or non-Excel file
-        raise _single_problem(str(path), None, f"cannot open as an Excel workbook: {exc}") from None
+        raise _single_problem(str(path), None, "input.not_excel", detail=str(exc)) from None
     try:
         if sheet is None:
             ws = wb.worksheets[0]
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:
-            raise _single_problem(str(path), sheet, f"no sheet named {sheet!r}; the workbook has "
-                                  + ", ".join(repr(s) for s in wb.sheetnames))
+            raise _single_problem(str(path), sheet, "input.no_sheet", name=sheet,
+                                  sheets=", ".join(repr(s) for s in wb.sheetnames))
         data = list(ws.iter_rows(min_row=1, values_only=True))
         title = ws.title
     finally:
@@ -197,9 +98,9 @@ def _read_xlsx_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     return frame, title
 
 
-def _single_problem(file, sheet, message, row=None, column=None, value=None) -> InputError:
+def _single_problem(file, sheet, code, row=None, column=None, value=None, **params) -> InputError:
     p = Problems(file=file, sheet=sheet)
-    p.add(message, row=row, column=column, value=value)
+    p.add(code, row=row, column=column, value=value, **params)
     return InputError(p.frame())
 
 
@@ -214,20 +115,20 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
         return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), None, None)
     path = Path(os.fspath(source))
     if not path.exists():
-        raise _single_problem(str(path), None, "file not found")
+        raise _single_problem(str(path), None, "input.file_not_found")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         cells, title = _read_xlsx_cells(path, sheet)
         return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), str(path), title)
     if suffix == ".xls":
-        raise _single_problem(str(path), None, "old .xls workbooks are not read; save as .xlsx or CSV")
+        raise _single_problem(str(path), None, "input.xls_unsupported")
     if suffix in (".csv", ".txt", ".tsv", ""):
         try:
             cells = _read_csv_cells(path)
         except pd.errors.EmptyDataError:
             cells = pd.DataFrame(dtype=object)
         return RawTable(_text_frame(cells.astype(object)), np.arange(1, len(cells) + 1), str(path), None)
-    raise _single_problem(str(path), None, f"unsupported file type {suffix!r}; expected .csv or .xlsx")
+    raise _single_problem(str(path), None, "input.unsupported_type", suffix=suffix)
 
 
 def _cell_text(v) -> str:
@@ -257,7 +158,7 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def _find_header(raw: RawTable, aliases: dict[str, str], max_scan: int = 30):
     best, best_hits = None, 0
     for i in range(min(max_scan, len(raw.cells))):
-        keys = [L._key(_cell_text(v)) for v in raw.cells.iloc[i].tolist()]
+        keys = [L.match_key(_cell_text(v)) for v in raw.cells.iloc[i].tolist()]
         hits = len({aliases[k] for k in keys if k in aliases})
         if hits > best_hits:
             best, best_hits = i, hits
@@ -287,15 +188,15 @@ def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    key = _map_unique(text, lambda v: L._key(_cell_text(v)))
+    key = _map_unique(text, lambda v: L.match_key(_cell_text(v)))
     out = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    out[key.isin(_TRUE)] = True
-    out[key.isin(_FALSE)] = False
-    bad = ~key.isin(_TRUE | _FALSE)
+    out[key.isin(TRUE_WORDS)] = True
+    out[key.isin(FALSE_WORDS)] = False
+    bad = ~key.isin(TRUE_WORDS | FALSE_WORDS)
     return out, bad
 
 
-def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], headers: dict[str, str],
+def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], headers: dict[str, str],
              problems: Problems) -> tuple[pd.DataFrame, np.ndarray]:
     """Convert raw text columns to typed columns. Returns the frame and a per-row error mask."""
     bad_row = np.zeros(len(frame), dtype=bool)
@@ -310,7 +211,7 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
             continue
         empty = (text == "").to_numpy()
         if col.required and col.kind != "count" and empty.any():
-            problems.add_many(rows[empty], header, [""] * int(empty.sum()), "required value is empty")
+            problems.add_many(rows[empty], header, [""] * int(empty.sum()), "input.required_empty")
             bad_row |= empty
         if col.kind == "id":
             out[name] = text.where(~empty, None).astype(object)
@@ -318,8 +219,7 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
             codes, unknown = L.level_codes(text)
             unknown &= ~empty
             if unknown.any():
-                problems.add_many(rows[unknown], header, text[unknown],
-                                  "unknown rating level; expected HTXSNV, HTTNV, HTNV or KHTNV (any spelling)")
+                problems.add_many(rows[unknown], header, text[unknown], "input.level_unknown")
                 bad_row |= unknown
             out[name] = pd.Categorical(np.where(unknown | empty, None, codes), dtype=L.LEVEL_DTYPE)
         elif col.kind in ("score", "months", "year", "count"):
@@ -328,16 +228,16 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
             v = values.to_numpy()
             if col.kind == "score":
                 rng = ~bad & ~np.isnan(v) & ((v < 0) | (v > 100))
-                msg_bad, msg_rng = "score is not a number (use 85.5 or 85,5)", "score outside 0–100"
+                msg_bad, msg_rng = "input.score_not_number", "input.score_range"
             elif col.kind == "months":
                 rng = ~bad & ~np.isnan(v) & ((v < 0) | (v > 12))
-                msg_bad, msg_rng = "months is not a number", "months outside 0–12"
+                msg_bad, msg_rng = "input.months_not_number", "input.months_range"
             elif col.kind == "year":
                 rng = ~bad & ~np.isnan(v) & ((v != np.floor(v)) | (v < 1945) | (v > 2100))
-                msg_bad, msg_rng = "year is not a number", "year must be a whole year such as 2026"
+                msg_bad, msg_rng = "input.year_not_number", "input.year_range"
             else:
                 rng = ~bad & ~np.isnan(v) & ((v < 0) | (v != np.floor(v)))
-                msg_bad, msg_rng = "count is not a number", "count must be a whole number ≥ 0"
+                msg_bad, msg_rng = "input.count_not_number", "input.count_range"
             for mask, msg in ((bad, msg_bad), (rng, msg_rng)):
                 if mask.any():
                     problems.add_many(rows[mask], header, text[mask], msg)
@@ -351,40 +251,39 @@ def _convert(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], hea
         elif col.kind == "bool":
             values, bad = _parse_bool(text)
             if bad.any():
-                problems.add_many(rows[bad.to_numpy()], header, text[bad], "expected yes/no (có/không, 1/0, x or blank)")
+                problems.add_many(rows[bad.to_numpy()], header, text[bad], "input.bool_expected")
                 bad_row |= bad.to_numpy()
             out[name] = values
         elif col.kind == "population":
-            codes = _map_unique(text, lambda v: _POP_LOOKUP.get(L._key(v or "")))
+            codes = _map_unique(text, lambda v: POPULATION_LOOKUP.get(L.match_key(v or "")))
             bad = (codes.isna() & (text != "")).to_numpy()
             if bad.any():
-                problems.add_many(rows[bad], header, text[bad],
-                                  "unknown staff type; expected cán bộ, công chức, viên chức or đảng viên")
+                problems.add_many(rows[bad], header, text[bad], "input.population_unknown")
                 bad_row |= bad
             out[name] = codes.astype(object).where(codes.notna(), None)
     return pd.DataFrame(out, index=frame.index), bad_row
 
 
-def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind: str, problems: Problems):
+def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind: str, problems: Problems):
     """Find the header, map it, and return (frame of raw cells with canonical names, rows, headers)."""
     if raw.cells.shape[0] == 0 or raw.cells.eq("").all().all():
-        problems.add(f"the {'sheet' if raw.sheet else 'file'} is empty; expected a table of {kind}")
+        problems.add("input.empty_sheet" if raw.sheet else "input.empty_file", kind=kind)
         problems.raise_if_errors()
     h = _find_header(raw, aliases)
     if h is None:
         expected = ", ".join(f"{DISPLAY.get(c.name, c.name)!r} ({c.name})" for c in spec.values() if c.required)
-        problems.add(f"no header row found in the first 30 rows; expected columns {expected}")
+        problems.add("input.no_header", expected=expected)
         problems.raise_if_errors()
     header_cells = [_cell_text(v) for v in raw.cells.iloc[h].tolist()]
     names, headers, seen = {}, {}, {}
     for j, text in enumerate(header_cells):
         if text == "":
             continue
-        canon = aliases.get(L._key(text))
+        canon = aliases.get(L.match_key(text))
         name = canon if canon is not None else text
         if name in seen:
-            problems.add(f"two columns map to {name!r}: {seen[name]!r} and {text!r}", row=int(raw.rows[h]),
-                         column=text, value=text)
+            problems.add("input.two_columns", row=int(raw.rows[h]), column=text, value=text,
+                         name=name, first=seen[name], second=text)
             continue
         seen[name] = text
         names[j] = name
@@ -392,8 +291,7 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
     for c in spec.values():
         if c.required and c.name not in names.values():
             shown = DISPLAY.get(c.name)
-            problems.add(f"missing required column {c.name!r} (a header such as "
-                         + (f"{shown!r} or " if shown else "") + f"{c.name!r})", row=int(raw.rows[h]))
+            problems.add("input.missing_column", row=int(raw.rows[h]), header=shown or c.name, name=c.name)
     problems.raise_if_errors()
     body = raw.cells.iloc[h + 1:]
     rows = raw.rows[h + 1:]
@@ -404,7 +302,7 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
             filled = (col_text != "").to_numpy()
             if filled.any():
                 first = int(np.argmax(filled))
-                problems.add("value in a column without a header", row=int(rows[first]),
+                problems.add("input.value_without_header", row=int(rows[first]),
                              column=f"column {j + 1}", value=col_text.iloc[first])
     body = body[list(names)].rename(columns=names)
     text = body
@@ -413,30 +311,34 @@ def _table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind
     footer = ~blank & text[required].eq("").all(axis=1).to_numpy()
     for i in np.flatnonzero(footer):
         filled = [(headers[c], v) for c, v in text.iloc[i].items() if v != ""]
-        problems.add("row skipped: it has none of the required values (a title, note or signature line?)",
+        problems.add("input.row_skipped_no_required",
                      row=int(rows[i]), column=filled[0][0], value=filled[0][1], severity="warning")
     if "unit_id" in body.columns:
-        total = _map_unique(text["unit_id"], lambda v: L._key(v or "")).isin(_TOTAL_LABELS).to_numpy() & ~blank & ~footer
+        total = _map_unique(text["unit_id"], lambda v: L.match_key(v or "")).isin(TOTAL_LABELS).to_numpy() & ~blank & ~footer
         for i in np.flatnonzero(total):
-            problems.add("row skipped: a totals row, which would count its groups twice", row=int(rows[i]),
+            problems.add("input.row_skipped_total", row=int(rows[i]),
                          column=headers["unit_id"], value=text["unit_id"].iloc[i], severity="warning")
         footer |= total
     keep = ~blank & ~footer
     return body[keep].reset_index(drop=True), rows[keep], headers
 
 
-def _result(frame: pd.DataFrame, bad_row: np.ndarray, problems: Problems, errors: str, with_problems: bool):
+def finish_read(frame: pd.DataFrame, bad_row: np.ndarray, problems: Problems, errors: str) -> pd.DataFrame:
+    """Raise on errors (``errors="raise"``) or drop the bad rows (``"collect"``); the problems table
+    — warnings, and in collect mode every dropped row's errors — goes with the frame (``frame.evalkit.problems``)."""
     if errors not in ("raise", "collect"):
         raise ValueError("errors must be 'raise' or 'collect'")
     if errors == "raise":
         problems.raise_if_errors()
     else:
+        attrs = frame.attrs
         frame = frame[~bad_row].reset_index(drop=True)
-    return (frame, problems.frame()) if with_problems else frame
+        frame.attrs = attrs
+    frame.attrs["problems"] = AttachedProblems(problems.frame())
+    return frame
 
 
-def read_roster(source, sheet: str | None = None, *, year: int | None = None, errors: str = "raise",
-                with_problems: bool = False):
+def read_roster(source, sheet: str | None = None, *, year: int | None = None, errors: str = "raise") -> pd.DataFrame:
     """Read a roster (one row per person) from CSV, XLSX or a DataFrame.
 
     Parameters
@@ -446,12 +348,12 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
     year : fills ``year`` when the file has no year column
     errors : ``"raise"`` raises :class:`~evalkit.InputError` listing every problem;
         ``"collect"`` returns the usable rows and puts every other row in the problems table.
-    with_problems : also return the problems table (warnings, and errors in collect mode)
 
     Returns
     -------
     DataFrame with ``person_id, year, unit_id, level`` and any optional columns present, plus
-    ``source_row`` (the row in the user's file). Unknown columns are kept as they are. Group keys
+    ``source_row`` (the row in the user's file). ``.evalkit.problems`` is the problems table
+    (warnings, and in collect mode the errors of every dropped row). Unknown columns are kept as they are. Group keys
     (unit, task group, title group, unit level, staff type, position) are categoricals. Yes/no
     columns (``is_leader``, ``disciplined``) read a blank cell as "no", as tick-box columns mean it.
     A title line naming the year ("… NĂM 2026") stands in for a missing year column, with a warning.
@@ -463,8 +365,8 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
         year = _year_from_title(raw, problems)
     if year is not None:
         spec["year"] = Column("year", "year", spec["year"].aliases, False)
-    body, rows, headers = _table(raw, ROSTER_ALIASES, spec, "staff ratings", problems)
-    frame, bad_row = _convert(body, rows, spec, headers, problems)
+    body, rows, headers = extract_table(raw, ROSTER_ALIASES, spec, "roster", problems)
+    frame, bad_row = convert_columns(body, rows, spec, headers, problems)
     if "year" not in frame.columns:
         frame["year"] = pd.array([year] * len(frame), dtype="Int64")
     frame.insert(0, "source_row", rows.astype(np.int64))
@@ -475,38 +377,17 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
         first_row = frame[dup].groupby(["person_id", "year"], dropna=False)["source_row"].transform("min")
         for r, pid, fr in zip(frame.loc[dup, "source_row"], frame.loc[dup, "person_id"], first_row, strict=True):
             if r != fr:
-                problems.add(f"person listed twice for the same year (first at row {fr})", row=int(r),
-                             column=headers.get("person_id", "person_id"), value=pid)
+                problems.add("input.person_twice", row=int(r), column=headers.get("person_id", "person_id"),
+                             value=pid, first_row=int(fr))
                 bad_row[np.flatnonzero(frame["source_row"].to_numpy() == r)] = True
-    if "score" in frame.columns:
-        _warn_band_contradictions(frame, headers, problems)
     for col in CATEGORY_COLUMNS:  # group keys: integer codes make every grouping fast
         if col in frame.columns:
             frame[col] = frame[col].astype("category")
     order = ["source_row"] + [c for c in ROSTER_COLUMNS if c in frame.columns]
     frame = frame[order + [c for c in frame.columns if c not in order]]
-    return _result(frame, bad_row, problems, errors, with_problems)
-
-
-def _warn_band_contradictions(frame: pd.DataFrame, headers: dict, problems: Problems) -> None:
-    from .rules.bands import rate_by_score
-
-    has = ~np.isnan(frame["score"].to_numpy()) & frame["level"].notna().to_numpy()
-    has &= frame["level"].isin(list(L.LEVELS)).to_numpy()
-    if not has.any():
-        return
-    flags = {k: frame[k].to_numpy()[has] for k in ("disciplined", "is_leader", "degradation", "unit_corruption")
-             if k in frame.columns}
-    # the overrides the file records (discipline, …) explain a NOT_COMPLETED: no warning for those
-    banded = rate_by_score(frame["score"].to_numpy()[has], **flags).astype(object).to_numpy()
-    given = frame["level"].astype(object).to_numpy()[has]
-    differ = banded != given
-    idx = np.flatnonzero(has)[differ]
-    for i, b in zip(idx, banded[differ], strict=True):
-        problems.add(f"rating {frame['level'].iloc[i]} differs from the Decree 335 score band "
-                     f"({b} for score {frame['score'].iloc[i]:g}) and no recorded override explains it",
-                     row=int(frame["source_row"].iloc[i]), column=headers.get("level", "level"),
-                     value=frame["level"].iloc[i], severity="warning")
+    frame.attrs["headers"] = headers  # canonical name → the header as the user wrote it
+    frame.attrs["source"] = {"file": raw.file, "sheet": raw.sheet}
+    return finish_read(frame, bad_row, problems, errors)
 
 
 def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
@@ -514,21 +395,21 @@ def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
     h = _find_header(raw, ROSTER_ALIASES)
     if h is None:
         return None
-    if any(ROSTER_ALIASES.get(L._key(_cell_text(v))) == "year" for v in raw.cells.iloc[h].tolist()):
+    if any(ROSTER_ALIASES.get(L.match_key(_cell_text(v))) == "year" for v in raw.cells.iloc[h].tolist()):
         return None
     found = {}
     for i in range(h):
         for v in raw.cells.iloc[i].tolist():
-            for m in re.finditer(r"\bnam (\d{4})\b", L._key(_cell_text(v))):
+            for m in re.finditer(r"\bnam (\d{4})\b", L.match_key(_cell_text(v))):
                 found.setdefault(int(m.group(1)), (int(raw.rows[i]), _cell_text(v)))
     if len(found) != 1:
         return None
     (yr, (row, text)), = found.items()
-    problems.add(f"no year column: year {yr} taken from the title", row=row, value=text, severity="warning")
+    problems.add("input.year_from_title", row=row, value=text, severity="warning", year=yr)
     return yr
 
 
-def read_counts(source, sheet: str | None = None, *, errors: str = "raise", with_problems: bool = False):
+def read_counts(source, sheet: str | None = None, *, errors: str = "raise") -> pd.DataFrame:
     """Read a counts table (one row per group, counts per level) from CSV, XLSX or a DataFrame.
 
     Count columns become ``n_excellent, n_good, n_completed, n_not_completed`` (and
@@ -542,23 +423,25 @@ def read_counts(source, sheet: str | None = None, *, errors: str = "raise", with
     """
     raw = load_raw(source, sheet)
     problems = Problems(file=raw.file, sheet=raw.sheet)
-    body, rows, headers = _table(raw, COUNT_ALIASES, COUNT_COLUMNS, "counts by rating level", problems)
-    frame, bad_row = _convert(body, rows, COUNT_COLUMNS, headers, problems)
+    body, rows, headers = extract_table(raw, COUNT_ALIASES, COUNT_COLUMNS, "counts", problems)
+    frame, bad_row = convert_columns(body, rows, COUNT_COLUMNS, headers, problems)
     for name in COUNT_LEVELS:
         if name in frame.columns:
             missing = frame[name].isna().to_numpy() & ~bad_row
             if missing.any():
                 problems.add_many(rows[missing], headers[name], [""] * int(missing.sum()),
-                                  "count is empty: taken as unknown, not zero", severity="warning")
+                                  "input.count_empty_unknown", severity="warning")
     frame.insert(0, "source_row", rows.astype(np.int64))
-    return _result(frame, bad_row, problems, errors, with_problems)
+    frame.attrs["headers"] = headers
+    frame.attrs["source"] = {"file": raw.file, "sheet": raw.sheet}
+    return finish_read(frame, bad_row, problems, errors)
 
 
 def group_columns(counts: pd.DataFrame) -> list[str]:
     """The group-key columns of a counts table."""
     return [c for c in counts.columns
             if c not in COUNT_LEVELS and c != "source_row"
-            and not any(L._key(c).startswith(p) or c.startswith(p) for p in COUNT_INFO_PREFIXES)]
+            and not any(L.match_key(c).startswith(p) or c.startswith(p) for p in COUNT_INFO_PREFIXES)]
 
 
 def detect_kind(source, sheet: str | None = None) -> str:
@@ -566,25 +449,29 @@ def detect_kind(source, sheet: str | None = None) -> str:
     raw = load_raw(source, sheet)
     counts_h = _find_header(raw, COUNT_ALIASES)
     if counts_h is not None:
-        keys = {COUNT_ALIASES.get(L._key(_cell_text(v))) for v in raw.cells.iloc[counts_h].tolist()}
+        keys = {COUNT_ALIASES.get(L.match_key(_cell_text(v))) for v in raw.cells.iloc[counts_h].tolist()}
         if keys & set(COUNT_LEVELS):
             return "counts"
     return "roster"
 
 
-# --------------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------------
+def read_any(data, sheet: str | None = None):
+    """A roster or counts table in canonical columns: ``(frame, kind, problems)``.
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Make a text cell inert in a spreadsheet (no formula, no DDE): prefix it with a quote.
-
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5 days"), neutralise(-5)
-    ('\\'=HYPERLINK("http://x")', "'-5 days", -5)
+    ``data`` is a path (read and validated; ``kind`` from its header row) or a DataFrame (taken as
+    it is when its columns are already canonical, else read like a file). ``problems`` is the table
+    of warnings, or None for a canonical DataFrame.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if isinstance(data, (str, os.PathLike)):
+        kind = detect_kind(data, sheet)
+    elif isinstance(data, pd.DataFrame):
+        if "n_excellent" in data.columns:
+            return data, "counts", None
+        if {"level", "unit_id"} <= set(data.columns):
+            return data, "roster", None
+        kind = detect_kind(data)
+    else:
+        raise TypeError("data must be a DataFrame or a path to a CSV/XLSX file")
+    reader = read_counts if kind == "counts" else read_roster
+    frame = reader(data, sheet)
+    return frame, kind, frame.evalkit.problems

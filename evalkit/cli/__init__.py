@@ -7,7 +7,6 @@ never ends in a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -15,8 +14,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import policies as P
-from .schema import InputError, describe_problem
+from .. import policies as P
+from ..compliance import check_file, check_recruitment
+from ..io import InputError, describe_problem
+from ..messages import render
+from ..rules.recruitment import get_recruitment_policy, recruitment_policy_names
 
 EXAMPLES_CHECK = """examples:
   evalkit check ratings.xlsx --lang vi --out ket_qua.xlsx
@@ -126,16 +128,12 @@ def main(argv=None) -> int:
 
 
 def _print_problems(problems: pd.DataFrame, lang: str = "en") -> None:
-    from .i18n import translate
-
     errors = problems[problems["severity"] == "error"]
-    head = (f"evalkit: không dùng được dữ liệu đầu vào: {len(errors)} lỗi" if lang == "vi"
-            else f"evalkit: the input cannot be used: {len(errors)} problem(s)")
-    print(head, file=sys.stderr)
+    print(render("cli.unusable_input", lang, n=len(errors)), file=sys.stderr)
     for rec in errors.head(50).to_dict("records"):
-        print("  " + describe_problem({**rec, "message": translate(rec["message"], lang)}, lang), file=sys.stderr)
+        print("  " + describe_problem(rec, lang), file=sys.stderr)
     if len(errors) > 50:
-        print(f"  … and {len(errors) - 50} more", file=sys.stderr)
+        print("  " + render("cli.more_problems", lang, n=len(errors) - 50), file=sys.stderr)
 
 
 def _readings(args) -> dict:
@@ -150,147 +148,54 @@ def _readings(args) -> dict:
     return out
 
 
-def run_check(args):
-    """Read, check, calibrate: the CheckOutput behind `evalkit check`."""
-    from .compliance import _as_data, check_cap, enforce_cap
-    from .export import CheckOutput, file_sha256, pseudonym_key, pseudonymize
-
-    policy = P.get(args.policy, **_readings(args))
-    policy.require_ratio()
-    frame, kind, problems = _as_data(args.input, args.sheet)
-    n_rows = len(frame)
-    if args.year is not None:
-        if "year" not in frame.columns:
-            raise ValueError(f"{args.input}: --year given but the file has no year column")
-        frame = frame[frame["year"] == args.year]
-        if not len(frame):
-            raise ValueError(f"{args.input}: no rows for year {args.year}")
-    report = check_cap(frame, policy)
-    report.problems = problems
-    calibration = None
-    if kind == "roster":
-        final = enforce_cap(frame, policy)
-        cols = [c for c in ("source_row", "person_id", "name", "unit_id", "task_group", "title_group", "score",
-                            "level", "level_final", "reason") if c in final.columns]
-        calibration = final.loc[final["demoted"], cols].reset_index(drop=True)
-        calibration["level"] = calibration["level"].astype(str)
-        calibration["level_final"] = calibration["level_final"].astype(str)
-    ceilings = _above_ceilings(frame) if kind == "roster" else None
-    pseudo = False
-    if getattr(args, "pseudonymize", False):
-        key, generated = pseudonym_key()
-        if generated:
-            print("evalkit: pseudonymisation key generated for this run (keep it secret; set EVALKIT_PSEUDONYM_KEY "
-                  f"to reuse): {key.decode()}", file=sys.stderr)
-        for table in (calibration, ceilings):
-            if table is not None and len(table):
-                table["person_id"] = pseudonymize(table["person_id"], key)
-        if calibration is not None:
-            calibration = calibration.drop(columns=[c for c in ("name",) if c in calibration.columns])
-        if ceilings is not None:
-            ceilings = ceilings.drop(columns=[c for c in ("name",) if c in ceilings.columns])
-        if problems is not None and len(problems):
-            pid_mask = problems["message"].str.contains("person listed twice", regex=False)
-            problems.loc[pid_mask, "value"] = pseudonymize(problems.loc[pid_mask, "value"], key)
-        pseudo = True
-    return CheckOutput(report, calibration, str(args.input), n_rows, file_sha256(args.input), args.lang, pseudo,
-                       args.suppress_below, ceilings=ceilings)
-
-
-_FACT_COLUMNS = ("months_worked", "leave_months", "disciplined", "maternity_leave", "targets_exceeded_share",
-                 "on_time_share", "managed_units_completed_share", "managed_units_good_share",
-                 "tasks_overcompleted_share", "criteria_failed_share")
-
-
-def _above_ceilings(frame: pd.DataFrame) -> pd.DataFrame | None:
-    """Ratings above the Decree 90 ceiling the file's own facts allow (None when it records no facts)."""
-    from .rules.eligibility import check_ceilings
-
-    if not any(c in frame.columns for c in _FACT_COLUMNS):
-        return None
-    flagged = check_ceilings(frame)
-    flagged = flagged[flagged["above_ceiling"]]
-    cols = [c for c in ("source_row", "person_id", "name", "unit_id", "level", "ceiling", "ceiling_reason")
-            if c in flagged.columns]
-    out = flagged[cols].reset_index(drop=True)
-    for c in ("level", "ceiling"):
-        out[c] = out[c].astype(str)
-    return out
+def _write(result, out: str | None) -> None:
+    if not out:
+        return
+    suffix = Path(out).suffix.lower()
+    if suffix == ".xlsx":
+        result.to_excel(out)
+    elif suffix in (".html", ".htm"):
+        result.to_html(out)
+    else:
+        raise ValueError(f"--out {out}: expected a .xlsx or .html file name")
 
 
 def cmd_check(args) -> int:
-    from .export import suppress_small, write_excel, write_html
-
-    out = run_check(args)
-    report = out.report
-    if args.out:
-        suffix = Path(args.out).suffix.lower()
-        if suffix == ".xlsx":
-            write_excel(out, args.out)
-        elif suffix in (".html", ".htm"):
-            write_html(out, args.out)
-        else:
-            raise ValueError(f"--out {args.out}: expected a .xlsx or .html file name")
+    result = check_file(args.input, args.policy, sheet=args.sheet, year=args.year, lang=args.lang,
+                        pseudonymize_ids=args.pseudonymize, suppress_below=args.suppress_below, **_readings(args))
+    if result.generated_key is not None:
+        print(render("cli.key_generated", args.lang, key=result.generated_key.decode()), file=sys.stderr)
+    report = result.report
+    _write(result, args.out)
+    lang = args.lang
     if args.json:
-        groups = report.groups
-        if args.suppress_below:
-            groups = suppress_small(groups, args.suppress_below, args.lang)
-        keep = ["scope"] + report.key_columns + ["n_excellent", "n_good", "base", "cap", "excess", "headroom",
-                                                 "compliant", "minimal_demotions"] + (
-            ["suppressed"] if args.suppress_below else [])
-        doc = {"compliant": report.compliant, "policy": report.policy.name,
-               "groups": _records(groups[keep]),
-               "problems": _records(report.problems) if report.problems is not None else [],
-               "notes": report.notes}
-        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1, default=str)
-        sys.stdout.write("\n")
+        sys.stdout.write(result.to_json() + "\n")
     else:
         s = report.summary
-        print(report.verdict(args.lang))
-        print(f"policy: {report.policy.name}; groups checked: {int(s['groups'].sum())}; over the cap: "
-              f"{int(s['over_cap'].sum())}; excellent over the cap: {int(s['excess'].sum())}; "
-              f"minimal demotions: {out.total_demotions()}")
+        print(report.verdict(lang))
+        print(render("cli.check_summary", lang, policy=report.policy.name, groups=int(s["groups"].sum()),
+                     over=int(s["over_cap"].sum()), excess=int(s["excess"].sum()), demotions=result.total_demotions()))
         for note in report.notes:
-            print(f"note: {note}")
+            print(render("cli.note", lang, text=note.text(lang)))
         if report.problems is not None and len(report.problems):
-            print(f"{len(report.problems)} warning(s) about the input (see the report)")
-        if out.ceilings is not None and len(out.ceilings):
-            print(f"{len(out.ceilings)} rating(s) above the Decree 90 ceiling that the file's own facts allow "
-                  "(listed in the report; they do not change the exit code)")
+            print(render("cli.input_warnings", lang, n=len(report.problems)))
+        if result.ceilings is not None and len(result.ceilings):
+            print(render("cli.above_ceilings", lang, n=len(result.ceilings)))
         if args.out:
-            print(f"report written to {args.out}")
+            print(render("cli.written", lang, path=args.out))
     return {True: 0, False: 1, None: 1}[report.compliant]
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    out = []
-    for rec in df.to_dict("records"):
-        clean = {}
-        for k, v in rec.items():
-            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-                clean[k] = None
-            elif hasattr(v, "item"):
-                clean[k] = v.item()
-            else:
-                clean[k] = v
-        out.append(clean)
-    return out
 
 
 def cmd_policies(args) -> int:
     for pol in P.list():
         refs = "; ".join(sorted({str(v.reference.instrument) for v in pol.references}))
         print(f"{pol.name:26s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
-    from .rules.recruitment import recruitment_policy_names
-
     for name in recruitment_policy_names():
         print(f"{name:26s} (recruitment) see 'evalkit explain {name}'")
     return 0
 
 
 def cmd_explain(args) -> int:
-    from .rules.recruitment import recruitment_policy_names, get_recruitment_policy
-
     if args.policy in recruitment_policy_names():
         print(get_recruitment_policy(args.policy).describe(args.lang))
     else:
@@ -299,7 +204,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from .templates import write_template
+    from ..report import write_template
 
     path = write_template(args.out, kind=args.kind, lang=args.lang)
     print(f"template written to {path}")
@@ -307,24 +212,36 @@ def cmd_template(args) -> int:
 
 
 def cmd_check_recruitment(args) -> int:
-    from .rules.recruitment import run_recruitment_cli
-
-    return run_recruitment_cli(args)
+    """`evalkit check-recruitment`: the same exit codes and report style as `evalkit check`."""
+    report = check_recruitment(args.input, args.policy, sheet=args.sheet, lang=args.lang)
+    _write(report, args.out)
+    if args.json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        print(f"{report.verdict()} ({report.policy.name})")
+        for rec in report.table[~report.table["holds"]].head(30).to_dict("records"):
+            print(f"  {rec['unit_id']} {rec['year']}: {rec['why']}")
+        if args.out:
+            print(render("cli.written", args.lang, path=args.out))
+    return 0 if report.compliant else 1
 
 
 def cmd_report(args) -> int:
-    from .reporting import run_report
+    from ..report import run_report
 
     return run_report(params_file=args.params, out_dir=args.out)
 
 
 def cmd_serve(args) -> int:
-    try:
-        import fastapi, sqlalchemy, uvicorn  # noqa: F401, E401 - present only with the 'web' extra
+    """Start the web application; it sits beside the CLI, so it is loaded by name only when asked for."""
+    import importlib
 
-        from .web import create_admin, serve
+    try:
+        importlib.import_module("uvicorn")
+        web = importlib.import_module("evalkit.web")
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise OSError(f"the web application needs its extra: pip install 'evalkit[web]' ({exc})") from None
+    create_admin, serve = web.create_admin, web.serve
     if args.create_admin:
         import getpass
 

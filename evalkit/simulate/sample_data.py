@@ -1,6 +1,6 @@
 """The bundled sample data: a synthetic province and an HR office's workbook, made from a fixed seed.
 
-``python -m evalkit.sample data/sample`` (or ``scripts/make_sample_data.py``) regenerates the files
+``python -m evalkit.simulate.sample_data DIR`` (or ``scripts/make_sample_data.py``) regenerates the files
 identically (the CSVs byte for byte; the workbook cell for cell).
 """
 
@@ -13,15 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import levels as L
+from .. import levels as L
+
+from ..resources import COUNTS_FILE, HR_FILE, ROSTER_FILE, SAMPLE_DIR
 
 SEED = 2026
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIR = ROOT / "data" / "sample"
-PUBLISHED_DIR = ROOT / "data" / "published"
-ROSTER_FILE = "province_2026_roster.csv"
-COUNTS_FILE = "province_2026_counts_by_task_group.csv"
-HR_FILE = "so_noi_vu_2026_xep_loai.xlsx"
 
 _FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
 _MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thu", "Hồng", "Quang", "Ngọc", "Thanh", "Hữu"]
@@ -31,7 +27,7 @@ _GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hương", "Lan", 
 
 def province_roster(seed: int = SEED) -> pd.DataFrame:
     """The synthetic province's 2026 roster (33,373 staff), without the latent performance."""
-    from .simulate.population import ProvinceSpec, generate_province
+    from .population import ProvinceSpec, generate_province
 
     staff = generate_province(ProvinceSpec(), seed=seed).staff
     return staff.drop(columns=["true_performance"])

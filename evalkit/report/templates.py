@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import levels as L
+from .. import levels as L
 
 HEADERS = {
     ("roster", "vi"): ["Mã CB", "Họ và tên", "Năm", "Đơn vị", "Nhóm nhiệm vụ", "Nhóm chức danh", "Chức vụ",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from . import levels as L
+from .. import levels as L
 
 LEVEL_COLOURS = {L.EXCELLENT: "#1b7837", L.GOOD: "#7fbf7b", L.COMPLETED: "#f1b6da", L.NOT_COMPLETED: "#c51b7d"}
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import levels as L
+from .. import levels as L
 
 COUNTS = ["n_excellent", "n_good", "n_completed", "n_not_completed"]
 

@@ -1,0 +1,75 @@
+"""One catalogue: every code renders in Vietnamese and English, and every problem the readers raise has a code."""
+
+import re
+import string
+
+import pytest
+
+import evalkit as ek
+from evalkit.cli import main
+from evalkit.messages import CATALOGUE, Message, MessageError, render
+
+from conftest import FIXTURES
+
+#: Texts that are the same in both languages on purpose (abbreviations a Vietnamese report also uses).
+SAME_IN_BOTH = {"column.n_excellent", "column.n_good", "column.n_completed", "column.n_not_completed",
+                "column.ratio", "label.version", "label.sha256"}
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template.replace("!level}", "!r}")
+                                                              .replace("!kind}", "!r}")) if name}
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_code_has_both_languages_with_the_same_parameters(code):
+    entry = CATALOGUE[code]
+    assert set(entry) == {"en", "vi"}, code
+    assert entry["vi"].strip() and entry["en"].strip()
+    assert _fields(entry["en"]) == _fields(entry["vi"]), code
+    params = {name: ("GOOD" if name in ("given", "banded") else "roster" if name == "kind" else 7)
+              for name in _fields(entry["en"])}
+    vi, en = render(code, "vi", **params), render(code, "en", **params)
+    if code not in SAME_IN_BOTH:
+        assert vi != en, f"{code} is not translated"
+
+
+def test_levels_render_by_name_in_the_language():
+    assert "Hoàn thành tốt nhiệm vụ" in render("input.band_contradiction", "vi", given="GOOD", banded="EXCELLENT",
+                                              score="91")
+    assert "GOOD" not in render("input.band_contradiction", "vi", given="GOOD", banded="EXCELLENT", score="91")
+
+
+def test_missing_code_or_parameter_is_an_error():
+    with pytest.raises(MessageError):
+        render("no.such.code", "vi")
+    with pytest.raises(MessageError):
+        Message("input.person_twice").text("vi")
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "bad").iterdir()) + sorted((FIXTURES / "good").iterdir())
+                         + sorted((FIXTURES / "bad_plan").iterdir()), ids=lambda p: p.name)
+def test_every_fixture_problem_has_a_catalogue_code(path):
+    if path.suffix == ".py":
+        return
+    reader = ek.read_plan if "plan" in path.name else (ek.read_counts if "count" in path.name else ek.read_roster)
+    try:
+        problems = reader(path).evalkit.problems
+    except ek.InputError as exc:
+        problems = exc.problems
+    assert problems["code"].isin(list(CATALOGUE)).all(), problems[["code", "message"]]
+
+
+def test_cli_speaks_vietnamese(capsys):
+    assert main(["check", str(FIXTURES / "bad" / "unknown_level.csv"), "--lang", "vi"]) == 2
+    err = capsys.readouterr().err
+    assert "mức xếp loại không hợp lệ" in err and "dòng 3" in err and "cột 'Xếp loại'" in err
+
+
+def test_vietnamese_check_output_has_no_english_sentence(capsys, tmp_path):
+    sample = FIXTURES.parent.parent / "data" / "sample" / "so_noi_vu_2026_xep_loai.xlsx"
+    assert main(["check", str(sample), "--lang", "vi"]) == 1
+    out = capsys.readouterr().out
+    for word in ("policy", "groups", "over the cap", "warning", "note:", "report written"):
+        assert word not in out, (word, out)
+    assert re.search(r"KHÔNG ĐẠT", out)
