@@ -21,7 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from . import api, pages, rounds
 from . import db as D
-from .common import Settings, UserError, _mb, cell, is_api, lang_of, render
+from .common import Settings, UserError, mb_text, cell, is_api, lang_of, render
 from .security import BodyLimitMiddleware, hash_password
 from .text import LANGS, TEXT, t
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def too_large(scope):
         path = scope.get("path", "")
-        mb = _mb(settings.max_upload_mb)
+        mb = mb_text(settings.max_upload_mb)
         if path.startswith("/api"):
             return JSONResponse({"detail": t("en", "e413", mb=mb)}, status_code=413)
         from starlette.requests import Request as ScopeRequest
@@ -108,7 +108,7 @@ def _error_handlers(app: FastAPI) -> None:
         if isinstance(exc, UserError):
             message = t(lang, exc.key, **exc.kw)
         elif exc.status_code == 413:
-            message = t(lang, "e413", mb=_mb(request.app.state.settings.max_upload_mb))
+            message = t(lang, "e413", mb=mb_text(request.app.state.settings.max_upload_mb))
         elif f"e{exc.status_code}" in TEXT["vi"]:
             message = t(lang, f"e{exc.status_code}")
         else:

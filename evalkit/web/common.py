@@ -65,7 +65,7 @@ class UserError(HTTPException):
         self.key, self.kw = key, kw
 
 
-def _mb(value: float) -> str:
+def mb_text(value: float) -> str:
     return f"{value:g}"
 
 
@@ -101,7 +101,7 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
     context.update(request=request, lang=lang, other_lang="en" if lang == "vi" else "vi",
                    csrf=csrf_token(session) if session is not None else "",
                    admin=session.get("admin") if session is not None else None,
-                   max_mb=_mb(request.app.state.settings.max_upload_mb))
+                   max_mb=mb_text(request.app.state.settings.max_upload_mb))
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
@@ -129,7 +129,7 @@ def read_upload(request: Request, file) -> Upload:
     limit = request.app.state.settings.max_upload
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise UserError(413, "e413", mb=_mb(request.app.state.settings.max_upload_mb))
+        raise UserError(413, "e413", mb=mb_text(request.app.state.settings.max_upload_mb))
     if not data:
         raise UserError(400, "empty_file")
     kind = sniff(data)
