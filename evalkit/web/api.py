@@ -58,7 +58,7 @@ def api_check(request: Request,
     options = parse_options(policy, sheet, year, pseudonymize, suppress_below)
     outputs = () if fmt == "json" else (fmt,)
     try:
-        result, downloads = run_check(upload, options, lang, outputs)
+        result, downloads = run_check(upload, options, lang, outputs, level_counts=not outputs)
     except E.InputError as exc:
         return JSONResponse({"detail": "unusable input", "status": "unusable",
                              "problems": records(E.localised_problems(exc.problems, lang))},

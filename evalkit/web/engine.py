@@ -43,11 +43,43 @@ class CheckResult:
     """What one checked file gives: verdict, numbers, tables and the writers of its three downloads."""
 
     output: EngineResult                     #: the engine's result (the same object ``evalkit check`` shows)
-    kind: str                                #: 'roster' or 'counts'
-    level_counts: dict[str, int]             #: people per level (rosters) or summed counts (counts tables)
-    frame: pd.DataFrame | None = None        #: rosters: the rows read (for the corrected roster)
+    source: Path | None = None               #: the file, while it exists (read again only when asked)
+    sheet: str | None = None
+    year: int | None = None
     pseudonym_key: bytes | None = None
     extra_notes: list[str] = field(default_factory=list)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+    _level_counts: dict[str, int] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ the rows, read again on demand
+    @property
+    def kind(self) -> str:
+        """'roster' or 'counts'."""
+        return self.output.report.kind
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows checked (after the year filter); needs the file, so call it before the file is deleted."""
+        if self._frame is None:
+            if self.source is None or not Path(self.source).exists():
+                raise RuntimeError("the uploaded file is gone; read the rows while the request holds it")
+            frame, _, _ = read_any(self.source, self.sheet)
+            self._frame = frame[frame["year"] == self.year] if self.year is not None else frame
+        return self._frame
+
+    @property
+    def level_counts(self) -> dict[str, int]:
+        """People per level (rosters; COMPLETED_LIMITED counts as completed) or summed counts (counts tables)."""
+        if self._level_counts is None:
+            frame = self.frame
+            if self.kind == "roster":
+                counts = L.as_levels(frame["level"]).value_counts()
+                self._level_counts = {col: int(sum(counts.get(c, 0) for c in group))
+                                      for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
+            else:
+                self._level_counts = {c: int(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum())
+                                      if c in frame.columns else 0 for c in LEVEL_COUNT_COLUMNS}
+        return self._level_counts
 
     # ------------------------------------------------------------------ facts
     @property
@@ -85,7 +117,7 @@ class CheckResult:
 
     @property
     def has_roster(self) -> bool:
-        return self.frame is not None
+        return self.kind == "roster"
 
     @property
     def table_rows(self) -> int:
@@ -143,7 +175,7 @@ class CheckResult:
                 "input_rows": self.input_rows, "sha256": self.sha256, "groups_over": self.groups_over,
                 "excess": self.excess, "demotions": self.demotions,
                 "problems": int((sev == "error").sum()), "warnings": int((sev == "warning").sum()),
-                "level_counts": self.level_counts, "citation": self.citation(), "notes": self.notes}
+                "level_counts": self._level_counts, "citation": self.citation(), "notes": self.notes}
 
     # ------------------------------------------------------------------ downloads (bytes, nothing kept on disk)
     def annotated_workbook(self) -> bytes:
@@ -156,7 +188,7 @@ class CheckResult:
 
     def corrected_roster(self) -> bytes:
         """Every input row with its rating after the proposed calibration (rosters only)."""
-        if self.frame is None:
+        if not self.has_roster:
             raise ValueError("a counts table has no roster to correct")
         final = enforce_cap(self.frame, self.policy)
         cols = [c for c in _ROSTER_COLUMNS if c in final.columns] + ["level_final", "reason"]
@@ -194,13 +226,6 @@ def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = N
     try:
         if path.suffix.lower() == ".xls":
             path = xls_to_xlsx(path)
-        frame, kind, _ = read_any(path, sheet)
-        if year is not None:
-            if "year" not in frame.columns:
-                raise ValueError("no_year_column")
-            frame = frame[frame["year"] == year]
-            if not len(frame):
-                raise ValueError("no_rows_for_year")
         key = None
         if pseudonymize_ids:
             env = os.environ.get("EVALKIT_PSEUDONYM_KEY")
@@ -209,17 +234,17 @@ def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = N
                          pseudonym_secret=key, suppress_below=suppress_below)
     except InputError as exc:
         raise InputError(exc.problems.assign(file=name)) from None
+    except ValueError as exc:  # the engine's messages name the server's path: say it in our words
+        text = str(exc)
+        if "no year column" in text:
+            raise ValueError("no_year_column") from None
+        if "no rows for year" in text:
+            raise ValueError("no_rows_for_year") from None
+        raise
     out.input_path = name
     if out.report.problems is not None:
         out.report.problems = out.report.problems.assign(file=name)
-    if kind == "roster":
-        counts = L.as_levels(frame["level"]).value_counts()
-        level_counts = {col: int(sum(counts.get(c, 0) for c in group))
-                        for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
-    else:
-        level_counts = {c: int(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum()) if c in frame.columns
-                        else 0 for c in LEVEL_COUNT_COLUMNS}
-    return CheckResult(out, kind, level_counts, frame=frame if kind == "roster" else None, pseudonym_key=key)
+    return CheckResult(out, source=path, sheet=sheet, year=year, pseudonym_key=key)
 
 
 def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[str]:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from . import db as D
 from . import engine as E
-from .common import (DEFAULT_POLICY, DOWNLOAD_NAMES, EMBED_ROWS, MIME, SHOW_ROWS, UserError, data_uri,
+from .common import (DEFAULT_POLICY, DOWNLOAD_NAMES, MIME, SHOW_ROWS, UserError, data_uri,
                   download_response, lang_of,
-                  make_download, parse_options, read_upload, render, require_csrf, run_check)
+                  parse_options, read_upload, render, require_csrf, run_check)
 from .security import verify_password
 
 router = APIRouter(include_in_schema=False)
@@ -40,17 +40,15 @@ def check(request: Request, file: Annotated[UploadFile | None, File()] = None, p
     options = parse_options(policy, sheet, year, pseudonymize, suppress_below)
     wanted = (output,) if output in OUTPUTS else ()
     try:
-        result, downloads = run_check(upload, options, lang, wanted)
+        result, downloads = run_check(upload, options, lang, wanted, embed_if_small=not wanted)
     except E.InputError as exc:
         return unusable(request, exc, lang)
     if wanted:
         if output not in downloads:
             raise UserError(400, "needs_roster")
         return download_response(downloads[output], output, lang)
-    embedded = {}
-    if result.table_rows <= EMBED_ROWS:  # small results carry their downloads (nothing is kept on the server)
-        embedded = {name: data_uri(make_download(result, name), name) for name in OUTPUTS
-                    if not (name == "roster" and not result.has_roster)}
+    # small results carry their downloads inside the page: nothing is kept on the server
+    embedded = {name: data_uri(data, name) for name, data in downloads.items()}
     return render(request, "result.html", r=result, tables=result.tables(), show=SHOW_ROWS, embedded=embedded,
                   names={k: v[0 if lang == "vi" else 1] for k, v in DOWNLOAD_NAMES.items()})
 
