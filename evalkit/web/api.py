@@ -134,7 +134,7 @@ def api_round_state(request: Request, round_id: int, body: StateIn, user: Annota
 
 
 def _submission(x: D.Submission) -> dict:
-    return {"version": x.version, "uploaded_at": x.uploaded_at.isoformat(), "sha256": x.sha256, "size": x.size,
+    return {"version": x.version, "uploaded_at": D.iso_utc(x.uploaded_at), "sha256": x.sha256, "size": x.size,
             "file_type": x.file_type, "file_name": x.original_name, "status": x.status, "summary": x.summary}
 
 

@@ -21,7 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from . import api, pages, rounds
 from . import db as D
-from .common import Settings, UserError, mb_text, cell, is_api, lang_of, render
+from .common import Settings, UserError, cell, is_api, lang_of, mb_text, render, when
 from .security import BodyLimitMiddleware, hash_password
 from .text import LANGS, TEXT, t
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings, app.state.engine, app.state.Session = settings, engine, Session
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals.update(t=t, LANGS=LANGS, cell=cell)
+    app.state.templates.env.filters["when"] = when
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def too_large(scope):

@@ -66,6 +66,23 @@ class UserError(HTTPException):
         self.key, self.kw = key, kw
 
 
+def when(value) -> str:
+    """A stored time as an HR office writes it: ``29/11/2026 15:29 UTC`` (datetime or ISO text).
+
+    >>> when("2026-11-29T15:29:25+00:00"), when(None)
+    ('29/11/2026 15:29 UTC', '')
+    """
+    import datetime as dt
+
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:  # SQLite gives back naive times; they were stored in UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%d/%m/%Y %H:%M UTC")
+
+
 def mb_text(value: float) -> str:
     return f"{value:g}"
 

@@ -95,6 +95,13 @@ class Submission(Base):
     agency: Mapped[Agency] = relationship(back_populates="submissions")
 
 
+def iso_utc(value: dt.datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC (SQLite gives back naive times; they were stored in UTC)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).isoformat()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys and a tolerant busy timeout."""
     if url.startswith("sqlite"):

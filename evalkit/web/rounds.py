@@ -104,7 +104,7 @@ def agency_row(agency: D.Agency) -> dict:
     last = agency.latest
     sm = last.summary if last else {}
     return {"id": agency.id, "name": agency.name, "token": agency.token, "submitted": last is not None,
-            "versions": len(agency.submissions), "last_upload": last.uploaded_at.isoformat() if last else None,
+            "versions": len(agency.submissions), "last_upload": D.iso_utc(last.uploaded_at) if last else None,
             "sha256": last.sha256 if last else None, "status": last.status if last else None,
             "compliant": sm.get("compliant"), "groups_over": sm.get("groups_over"), "excess": sm.get("excess"),
             "demotions": sm.get("demotions"), "problems": sm.get("problems"),
@@ -113,7 +113,7 @@ def agency_row(agency: D.Agency) -> dict:
 
 def round_json(rnd: D.Round, base_url: str) -> dict:
     return {"id": rnd.id, "name": rnd.name, "year": rnd.year, "policy": rnd.policy, "closed": rnd.closed,
-            "created_at": rnd.created_at.isoformat(),
+            "created_at": D.iso_utc(rnd.created_at),
             "agencies": [{**agency_row(a), "upload_url": f"{base_url}u/{a.token}"} for a in rnd.agencies]}
 
 

@@ -44,7 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "agencies": "Cơ quan, đơn vị", "add_agency": "Thêm cơ quan, đơn vị", "agency_name": "Tên cơ quan, đơn vị",
         "add": "Thêm", "upload_link": "Đường dẫn nộp tệp", "submitted": "Đã nộp", "not_submitted": "Chưa nộp",
         "versions": "Số lần nộp", "last_upload": "Lần nộp gần nhất", "result": "Kết quả",
-        "over_by": "Vượt", "close_round": "Đóng đợt", "reopen_round": "Mở lại đợt",
+        "over_by": "Số HTXSNV vượt", "close_round": "Đóng đợt", "reopen_round": "Mở lại đợt",
         "export": "Xuất bảng tổng hợp toàn tỉnh (.xlsx)", "dashboard": "Theo dõi đợt",
         "st_compliant": "Đạt", "st_over": "Không đạt", "st_undecided": "Chưa kết luận", "st_unusable": "Tệp lỗi",
         "agency_title": "Nộp kết quả xếp loại", "agency_intro": "Đợt: {round} – năm {year} – quy định {policy}. "
@@ -106,7 +106,7 @@ TEXT: dict[str, dict[str, str]] = {
         "agencies": "Agencies", "add_agency": "Add an agency", "agency_name": "Agency name",
         "add": "Add", "upload_link": "Upload link", "submitted": "Submitted", "not_submitted": "Not submitted",
         "versions": "Uploads", "last_upload": "Last upload", "result": "Result",
-        "over_by": "Over by", "close_round": "Close the round", "reopen_round": "Reopen the round",
+        "over_by": "Excellent over the cap", "close_round": "Close the round", "reopen_round": "Reopen the round",
         "export": "Export the provincial summary (.xlsx)", "dashboard": "Round dashboard",
         "st_compliant": "Compliant", "st_over": "Over the cap", "st_undecided": "Undecided",
         "st_unusable": "Unusable file",
