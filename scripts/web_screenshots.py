@@ -35,7 +35,7 @@ def shot(driver, name: str, height: int | None = None) -> None:
     """Save the page, cut to its content (at most 1600 px) and reduced to 64 colours."""
     driver.set_window_size(1200, 600)
     h = height or min(1600, driver.execute_script("return document.documentElement.scrollHeight") + 20)
-    driver.set_window_size(1200, max(h, 500))
+    driver.set_window_size(1200, max(h, 500) + 140)  # the window includes the (hidden) browser frame
     path = OUT / f"web_{name}.png"
     driver.save_screenshot(str(path))
     Image.open(path).convert("RGB").quantize(64).save(path, optimize=True)
