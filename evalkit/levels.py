@@ -88,7 +88,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
         "hoan thanh tot nhiem vu", "hoan thanh tot", "tot", "httnv", "htt", "good", "well completed",
     ),
     COMPLETED: (
-        "hoan thanh nhiem vu", "hoan thanh", "htnv", "completed", "complete", "satisfactory",
+        "hoan thanh nhiem vu", "hoan thanh", "htnv", "ht", "completed", "complete", "satisfactory",
     ),
     COMPLETED_LIMITED: (
         "hoan thanh nhiem vu nhung con han che ve nang luc", "hoan thanh nhiem vu nhung han che ve nang luc",
@@ -97,7 +97,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
         "completed limited",
     ),
     NOT_COMPLETED: (
-        "khong hoan thanh nhiem vu", "khong hoan thanh", "khtnv", "not completed", "not complete",
+        "khong hoan thanh nhiem vu", "khong hoan thanh", "khtnv", "kht", "not completed", "not complete",
         "unsatisfactory", "incomplete", "failed",
     ),
     NOT_RATED: (

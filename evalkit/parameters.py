@@ -5,7 +5,7 @@ Each YAML file under ``evalkit/params/`` holds one provision. Its layout::
     description: …            # English
     description_vi: …         # Vietnamese
     reference: {instrument: …, article: …, url: …}
-    status: confirmed | single | to_verify
+    status: confirmed | single | to_verify | default   # default: an evalkit reading, no text says it
     parameters:
       ratio:
         description: …
@@ -37,7 +37,9 @@ from pathlib import Path
 import yaml
 
 PARAMS_DIR = Path(__file__).parent / "params"
-STATUSES = ("confirmed", "single", "to_verify")
+#: The sub-folder of the tree that declares the named policies (not parameters).
+POLICIES_SUBDIR = "policies"
+STATUSES = ("confirmed", "single", "to_verify", "default")  # default: an evalkit reading, not a text
 UNITS = ("fraction", "count", "points", "months", "share", "rate", "bool", "text", "year")
 _FILE_KEYS = {"description", "description_vi", "reference", "status", "parameters"}
 _PARAM_KEYS = {"description", "description_vi", "unit", "values", "reference", "status"}
@@ -261,6 +263,14 @@ class ParameterTree:
         """The bare value of ``name`` in force on ``date``."""
         return self.value(name, date).value
 
+    def first(self, name: str) -> ParameterValue:
+        """The first value ``name`` ever had (for a provision read as of its own date, with no literal date in code).
+
+        >>> load().first("resolution_39_2015.recruitment.payroll_cut_target").start
+        datetime.date(2015, 4, 17)
+        """
+        return next(v for v in self[name].values if isinstance(v, ParameterValue))
+
     def in_force(self, date) -> dict[str, ParameterValue]:
         """Every parameter with a value in force on ``date``."""
         out = {}
@@ -284,8 +294,15 @@ def _load_bundled() -> ParameterTree:
     return _load(PARAMS_DIR)
 
 
+def load_bundled_clear() -> None:
+    """Forget the cached bundled tree (e.g. after an amendment is added to a YAML file)."""
+    _load_bundled.cache_clear()
+
+
 def _load(root: Path) -> ParameterTree:
     params: dict[str, Parameter] = {}
     for path in sorted(root.rglob("*.yaml")):
+        if path.relative_to(root).parts[0] == POLICIES_SUBDIR:  # named policies, read by evalkit.policies
+            continue
         params.update(load_file(path, root))
     return ParameterTree(params)

@@ -1,30 +1,48 @@
-"""Named regimes: sets of readings of the excellent-rating cap, built from the parameter tree.
+"""Named regimes: sets of readings of the excellent-rating cap, declared in ``params/policies/cap.yaml``.
 
->>> [p for p in names()]
-['decree-335-2025', 'decree-48-2023', 'party-guidance-21-2019', 'quang-ninh-2022-leaders']
+Each regime names the parameters its readings come from; their values are looked up at the date of
+the data. ``governs`` says whom the regime governs and when; :func:`route` picks, for each row, the
+regime in force for its year and population (``policy="auto"``).
+
+>>> names()
+['decree-335-2025', 'decree-48-2023', 'party-guidance-21-2019', 'party-regulation-124-2023', 'quang-ninh-2022-leaders']
 >>> p = get("decree-335-2025")
 >>> p.ratio, p.base, p.scopes
 (Fraction(1, 5), 'good', (('unit_id',), ('unit_id', 'task_group')))
 >>> p.replace(rounding="half_up").rounding
 'half_up'
->>> p.replace(rounding="nearest", base="all")
-Traceback (most recent call last):
-...
-evalkit.policies.PolicyError: invalid readings for decree-335-2025: base='all' is not one of good, good_or_better, rated, headcount; rounding='nearest' is not one of floor, half_up, ceil
+>>> try:
+...     p.replace(rounding="nearest", base="all")
+... except PolicyError as exc:
+...     print(*str(exc).split("; "), sep=";" + chr(10))
+invalid readings for decree-335-2025: base='all' is not one of good, good_or_better, rated, headcount;
+rounding='nearest' is not one of floor, half_up, ceil
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .parameters import ParameterValue, Reference, as_date, load
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .messages import Message, cite, render
+from . import parameters
+from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
 BASES = ("good", "good_or_better", "rated", "headcount")
 ROUNDINGS = ("floor", "half_up", "ceil")
 TIMINGS = ("final", "proposed")
+PARTY_SHARE_KINDS = ("actual", "permitted")
+FINER_GROUPS = ("own_cap", "exempt")
+AUTO = "auto"
 SCOPE_COLUMNS = ("unit_id", "task_group", "title_group", "unit_level")
 
 
@@ -76,8 +94,7 @@ class Policy:
     """A cap regime: who it covers, how the cap is read, and where each reading comes from."""
 
     name: str
-    title_en: str
-    title_vi: str
+    titles: tuple[str, str]
     in_force: dt.date
     ratio: Fraction | None
     base: str
@@ -91,12 +108,17 @@ class Policy:
     ratio_from_party_share: bool = False
     rule_id: str = ""
     references: tuple[ParameterValue, ...] = field(default=(), compare=False)
-    summary_en: str = ""
-    summary_vi: str = ""
+    article_en: str = ""
+    article_vi: str = ""
+    party_share_kind: str = "actual"
+    count_exception_finer_groups: str = "own_cap"
+    governs: tuple[tuple[str, dt.date, dt.date | None], ...] = ()
+    sources: tuple[tuple[str, ParameterValue], ...] = field(default=(), compare=False)
+    named_readings: tuple[ParameterValue, ...] = field(default=(), compare=False)
 
     # ------------------------------------------------------------------ readings
     READINGS = ("ratio", "base", "rounding", "min_one", "timing", "scopes", "applies_to", "exceptions",
-                "party_excellent_share")
+                "party_excellent_share", "party_share_kind", "count_exception_finer_groups")
 
     def replace(self, **readings) -> "Policy":
         """A copy with other readings. Every change is validated before any is applied."""
@@ -114,6 +136,12 @@ class Policy:
             raise PolicyError(f"invalid readings for {self.name}: " + "; ".join(sorted(problems)))
         if self.ratio_from_party_share and "party_excellent_share" in clean and "ratio" not in clean:
             clean["ratio"] = clean["party_excellent_share"]
+        if self.ratio_from_party_share and clean.get("party_share_kind") == "permitted" and "ratio" not in clean:
+            # the share Party rules permit: the party cap in force then (ratio of those rated good)
+            party = regime_for("party_member", self.in_force)
+            if party is not None:
+                ref = get(party, self.in_force)
+                clean.update(ratio=ref.ratio, base=ref.base)
         return dataclasses.replace(self, **clean)
 
     def readings(self) -> dict:
@@ -126,28 +154,70 @@ class Policy:
                 "rated excellent under Party rules; give it, e.g. party_excellent_share='18/100'")
         return self.ratio
 
+    @property
+    def title_en(self) -> str:
+        return self.titles[0]
+
+    @property
+    def title_vi(self) -> str:
+        return self.titles[1]
+
+    def summary(self, lang: str = "en") -> str:
+        """The rule in one sentence, built from its readings (never restated by hand)."""
+        who = ", ".join(render(f"population.{p}", lang) for c, v in self.applies_to if c == "population" for p in v)
+        if any(c == "is_leader" for c, _ in self.applies_to):
+            who = render("population.leaders", lang)
+        scopes = render("word.and", lang).join(" × ".join(render(f"column.{c}", lang) for c in s) for s in self.scopes)
+        if self.ratio_from_party_share and self.ratio is None:
+            return render("summary.cap_party_share", lang, who=who, scopes=scopes,
+                          kind=render(f"reading.party_share_kind.{self.party_share_kind}", lang))
+        return render("summary.cap", lang, who=who or render("population.everyone", lang), ratio=_pct(self.ratio),
+                      base=render(f"reading.base.{self.base}", lang), scopes=scopes)
+
     def describe(self, lang: str = "en") -> str:
-        """The rule in plain words, with every reading and its source."""
+        """The rule in plain words: article, status, every reading with its source, which are evalkit defaults."""
         vi = lang == "vi"
-        lines = [self.title_vi if vi else self.title_en, "", self.summary_vi if vi else self.summary_en, ""]
-        ratio = "—" if self.ratio is None else f"{self.ratio} ({float(self.ratio):.0%})"
-        labels = (("Tỷ lệ", "Cơ sở tính", "Làm tròn", "Tối thiểu một", "Thời điểm tính cơ sở", "Phạm vi",
-                   "Áp dụng cho", "Ngoại lệ", "Hiệu lực") if vi else
-                  ("Ratio", "Base", "Rounding", "Minimum one", "Base timing", "Scopes", "Applies to",
-                   "Exceptions", "In force from"))
-        values = (ratio, self.base, self.rounding, str(self.min_one), self.timing,
-                  " AND ".join(" × ".join(s) for s in self.scopes),
-                  "; ".join(f"{c} in {[*v]}" for c, v in self.applies_to) or ("mọi người" if vi else "everyone"),
-                  "; ".join(e.describe() for e in self.exceptions) or ("không" if vi else "none"),
-                  str(self.in_force))
-        lines += [f"  {k}: {v}" for k, v in zip(labels, values, strict=True)]
-        lines += ["", "Căn cứ:" if vi else "Sources:"]
+        lines = [f"{self.name}: {self.title_vi if vi else self.title_en}",
+                 render("explain.article", lang, article=self.article_vi if vi else self.article_en),
+                 render("explain.status", lang, status=render(f"status.{_status(self.references)}", lang)),
+                 "", self.summary(lang), ""]
+        for who, start, end in self.governs:
+            lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(start),
+                                end=str(end) if end else "—"))
+        if not self.governs:
+            lines.append(render("explain.not_routed", lang))
+        lines += ["", render("explain.readings", lang)]
+        given = dict(self.sources)
+        for key in self.READINGS:
+            value = getattr(self, key)
+            if key in ("applies_to", "exceptions"):
+                value = "; ".join(f"{c} ∈ {{{', '.join(map(str, v))}}}" for c, v in value) if key == "applies_to" \
+                    else "; ".join(e.describe() for e in value)
+            elif key == "scopes":
+                value = " | ".join(",".join(s) for s in value)
+            src = given.get(key)
+            origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
+                      render("explain.from_source", lang, ref=cite(src.reference, lang),
+                             status=render(f"status.{src.status}", lang))
+                      if src is not None else render("explain.set_here", lang))
+            lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {'—' if value in (None, '') else value}  ({origin})")
+        if self.named_readings:
+            lines += ["", render("explain.named_readings", lang)]
+            for v in self.named_readings:
+                lines.append(f"  {v.name} = {v.value} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
+        lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(f"  {ref.name} = {_show(ref.value)} — {ref.reference} [{ref.status}], from {ref.start}")
+            status = render(f"status.{ref.status}", lang)
+            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{status}], "
+                         f"{render('explain.from', lang, start=str(ref.start))}")
         return "\n".join(lines)
 
     def one_line(self, lang: str = "en") -> str:
         return (self.title_vi if lang == "vi" else self.title_en)
+
+    def governs_row(self, population: str, day: dt.date) -> bool:
+        """Whether this regime governs ``population`` on ``day`` (its ``governs`` table)."""
+        return any(p == population and start <= day and (end is None or day <= end) for p, start, end in self.governs)
 
     @property
     def reference(self) -> Reference | None:
@@ -156,6 +226,20 @@ class Policy:
 
 def _show(v) -> str:
     return str(v)
+
+
+def _pct(ratio: Fraction | None) -> str:
+    if ratio is None:
+        return "—"
+    pct = ratio * 100
+    return f"{pct.numerator}%" if pct.denominator == 1 else f"{ratio}"
+
+
+def _status(values) -> str:
+    """The weakest status among the values a rule rests on (evalkit defaults do not weaken it)."""
+    order = ("to_verify", "single", "confirmed")
+    seen = {v.status for v in values if v.status != "default"}
+    return next((s for s in order if s in seen), "default")
 
 
 def _validate_reading(key: str, value):
@@ -178,6 +262,14 @@ def _validate_reading(key: str, value):
         if value not in TIMINGS:
             raise PolicyError(f"timing={value!r} is not one of {', '.join(TIMINGS)}")
         return value
+    if key == "party_share_kind":
+        if value not in PARTY_SHARE_KINDS:
+            raise PolicyError(f"party_share_kind={value!r} is not one of {', '.join(PARTY_SHARE_KINDS)}")
+        return value
+    if key == "count_exception_finer_groups":
+        if value not in FINER_GROUPS:
+            raise PolicyError(f"count_exception_finer_groups={value!r} is not one of {', '.join(FINER_GROUPS)}")
+        return value
     if key == "min_one":
         if not isinstance(value, bool):
             raise PolicyError(f"min_one={value!r} must be True or False")
@@ -187,13 +279,13 @@ def _validate_reading(key: str, value):
     if key == "applies_to":
         if isinstance(value, dict):
             value = value.items()
-        out = []
+        out: builtins.list = []
         for col, allowed in value:
-            allowed = tuple(allowed) if isinstance(allowed, (list, tuple, set, frozenset)) else (allowed,)
+            allowed = tuple(allowed) if isinstance(allowed, (builtins.list, tuple, set, frozenset)) else (allowed,)
             out.append((str(col), allowed))
         return tuple(out)
     if key == "exceptions":
-        out = []
+        out = builtins.list()
         for e in value:
             out.append(e if isinstance(e, CapException) else CapException.make(**e))
         return tuple(out)
@@ -208,7 +300,7 @@ def parse_scopes(value) -> tuple[tuple[str, ...], ...]:
     """
     if isinstance(value, str):
         value = [[c.strip() for c in part.split(",") if c.strip()] for part in value.split("|")]
-    out = []
+    out = builtins.list()
     for scope in value:
         scope = (scope,) if isinstance(scope, str) else tuple(scope)
         if not scope:
@@ -222,82 +314,214 @@ def parse_scopes(value) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
-# ---------------------------------------------------------------------- the named regimes
+# ---------------------------------------------------------------------- the named regimes (data)
+
+_POLICY_KEYS = {"rule_id", "title", "article", "governs", "applies_to", "readings", "named_readings",
+                "ratio_from_party_share"}
+
+
+def policy_file(kind: str, root=None) -> dict:
+    """The named policies of one kind (``cap``, ``recruitment``, ``streamlining``, ``rules``) as declared in YAML."""
+    return _policy_file_at(kind, str(parameters.PARAMS_DIR if root is None else root))
+
+
+def reload() -> None:
+    """Forget the cached parameter tree and policy declarations (after editing or pointing at another tree)."""
+    parameters.load_bundled_clear()
+    _policy_file_at.cache_clear()
+    _declared.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _policy_file_at(kind: str, root: str) -> dict:
+    from pathlib import Path
+
+    path = Path(root) / POLICIES_SUBDIR / f"{kind}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: expected a mapping of policy names")
+    return data
+
+
+@lru_cache(maxsize=1)
+def _declared() -> dict:
+    data = policy_file("cap")
+    for name, spec in data.items():
+        unknown = set(spec) - _POLICY_KEYS
+        if unknown:
+            raise PolicyError(f"params/policies/cap.yaml: {name}: unknown keys {sorted(unknown)}")
+    return data
+
+
+def _governs(spec) -> tuple:
+    return tuple((g["population"], as_date(g["from"]), as_date(g["until"]) if g.get("until") else None)
+                 for g in spec.get("governs") or ())
+
 
 def _build(name: str, date=None) -> Policy:
+    """Build a declared regime with every reading's parameter as in force on ``date``.
+
+    Without a date, the first date the regime governs anyone (or its ratio's first value).
+    """
+    specs = _declared()
+    if name not in specs:
+        raise PolicyError(f"no policy named {name!r}; known: {', '.join(names())}, {AUTO}")
+    spec = specs[name]
     tree = load()
-    if name == "decree-335-2025":
-        day = as_date(date or "2026-01-01")
-        prefix = "decree_335_2025.excellent_cap"
-        refs = tuple(tree.value(f"{prefix}.{k}", day) for k in ("ratio", "base", "scopes"))
-        return Policy(
-            name, "Decree 335/2025: civil servants, excellent ≤ 20% of good, per unit and per task group",
-            "Nghị định 335/2025: công chức, HTXSNV ≤ 20% số HTTNV trong cơ quan và nhóm nhiệm vụ tương đồng",
-            refs[0].start, refs[0].value, refs[1].value, scopes=parse_scopes(refs[2].value),
-            applies_to=(("population", ("civil_servant",)),), rule_id="D335-2025-CAP", references=refs,
-            summary_en=("The number of civil servants rated excellent may not exceed 20% of the number rated "
-                        "good, in the same agency and in each group with similar tasks (from 2026-01-01)."),
-            summary_vi=("Số công chức được xếp loại hoàn thành xuất sắc nhiệm vụ không vượt quá 20% số được xếp "
-                        "loại hoàn thành tốt nhiệm vụ trong cùng cơ quan, tổ chức, đơn vị và nhóm có nhiệm vụ "
-                        "tương đồng (từ 01/01/2026)."))
-    if name == "decree-48-2023":
-        day = as_date(date or "2023-09-15")
-        prefix = "decree_48_2023.excellent_cap"
-        refs = tuple(tree.value(f"{prefix}.{k}", day) for k in ("base", "scopes", "exception_for_outstanding_units"))
-        return Policy(
-            name, "Decree 48/2023: excellent share of all staff ≤ party members' excellent share",
-            "Nghị định 48/2023: tỷ lệ HTXSNV ≤ tỷ lệ đảng viên HTXSNV theo quy định của Đảng",
-            refs[0].start, None, refs[0].value, scopes=parse_scopes(refs[1].value),
-            applies_to=(("population", ("cadre", "civil_servant", "public_employee")),),
-            ratio_from_party_share=True, rule_id="D48-2023-SHARE", references=refs,
-            summary_en=("The share of cadres, civil servants and public employees rated excellent, over all staff, "
-                        "may not exceed the share of party members rated excellent under Party rules, in the same "
-                        "unit and in each group with similar tasks (from 2023-09-15). Give that party share."),
-            summary_vi=("Tỷ lệ cán bộ, công chức, viên chức xếp loại hoàn thành xuất sắc nhiệm vụ không vượt quá "
-                        "tỷ lệ đảng viên được xếp loại hoàn thành xuất sắc theo quy định của Đảng, trong cùng cơ "
-                        "quan, đơn vị và nhóm có nhiệm vụ tương đồng (từ 15/9/2023)."))
-    if name == "quang-ninh-2022-leaders":
-        day = as_date(date or "2022-01-01")
-        prefix = "quang_ninh.leaders_cap_2022"
-        refs = tuple(tree.value(f"{prefix}.{k}", day) for k in ("ratio", "base", "scopes"))
-        return Policy(
-            name, "Quảng Ninh 2022: leaders, excellent ≤ 20% of good among equivalent titles at each level",
-            "Quảng Ninh 2022: lãnh đạo, quản lý HTXSNV ≤ 20% số HTTNV theo chức danh tương đương từng cấp",
-            refs[0].start, refs[0].value, refs[1].value, scopes=parse_scopes(refs[2].value),
-            applies_to=(("is_leader", (True,)),), rule_id="QN-2022-LEADERS", references=refs,
-            summary_en=("In Quảng Ninh, leaders and managers rated excellent may not exceed 20% of those rated "
-                        "good, counted among equivalent titles at each level (from 2022; provincial text not found)."),
-            summary_vi=("Tại Quảng Ninh, số cán bộ lãnh đạo, quản lý xếp loại hoàn thành xuất sắc không vượt quá "
-                        "20% số hoàn thành tốt, tính theo chức danh tương đương ở từng cấp (từ năm 2022)."))
-    if name == "party-guidance-21-2019":
-        day = as_date(date or "2019-10-01")
-        ref = tree.value("party.guidance_21_2019.excellent_cap_ratio", day)
-        return Policy(
-            name, "Party Guidance 21 (2019): party members, excellent ≤ 20% of good per party organisation",
-            "Hướng dẫn 21-HD/BTCTW (2019): đảng viên HTXSNV ≤ 20% số HTTNV trong mỗi tổ chức cơ sở đảng",
-            ref.start, ref.value, "good", scopes=(("unit_id",),),
-            applies_to=(("population", ("party_member",)),), rule_id="HD21-2019-PARTY", references=(ref,),
-            summary_en=("Party members rated excellent may not exceed 20% of those rated good, in each grassroots "
-                        "party organisation (the unit)."),
-            summary_vi=("Số đảng viên xếp loại hoàn thành xuất sắc nhiệm vụ không vượt quá 20% số đảng viên xếp "
-                        "loại hoàn thành tốt nhiệm vụ ở mỗi tổ chức cơ sở đảng."))
-    raise PolicyError(f"no policy named {name!r}; known: {', '.join(names())}")
+    governs = _governs(spec)
+    readings = spec["readings"]
+    if date is None:
+        firsts = [start for _, start, _ in governs] or [
+            v.start for v in tree[readings.get("ratio", readings["base"])].values if isinstance(v, ParameterValue)][:1]
+        day = min(firsts)
+    else:
+        day = as_date(date)
+    sources = tuple((key, tree.value(param, day)) for key, param in readings.items())
+    values: dict[str, Any] = {key: v.value for key, v in sources}
+    if "scopes" in values:
+        values["scopes"] = parse_scopes(values["scopes"])
+    applies = tuple((str(c), tuple(v)) for c, v in (spec.get("applies_to") or {}).items())
+    named = tuple(tree.value(p, max(day, tree.first(p).start)) for p in spec.get("named_readings") or ())
+    start = min((s for _, s, _ in governs), default=min(v.start for _, v in sources if v.status != "default"))
+    return Policy(name, (spec["title"]["en"], spec["title"]["vi"]), start, values.pop("ratio", None),
+                  values.pop("base"), applies_to=applies, rule_id=spec["rule_id"],
+                  ratio_from_party_share=bool(spec.get("ratio_from_party_share")),
+                  references=tuple(v for _, v in sources if v.status != "default"),
+                  article_en=spec["article"]["en"], article_vi=spec["article"]["vi"], governs=governs,
+                  sources=sources, named_readings=named, **values)
 
 
-_NAMES = ("decree-335-2025", "decree-48-2023", "party-guidance-21-2019", "quang-ninh-2022-leaders")
+def names() -> builtins.list[str]:
+    """The names of the bundled cap policies (``auto`` routes among them)."""
+    return sorted(_declared())
 
 
-def names() -> list[str]:
-    """The names of the bundled policies."""
-    return sorted(_NAMES)
-
-
-def list() -> list[Policy]:  # noqa: A001 - the API the issue asks for: evalkit.policies.list()
-    """All bundled policies."""
+def all_policies() -> builtins.list[Policy]:
+    """All bundled cap policies."""
     return [get(n) for n in names()]
+
+
+#: ``evalkit.policies.list()``: the same as :func:`all_policies` (the module keeps the builtin
+#: usable as ``builtins.list`` internally, so readings given as lists still work).
+list = all_policies  # noqa: A001
 
 
 def get(name: str | Policy, date=None, **readings) -> Policy:
     """A policy by name, with its parameters as in force on ``date`` and optional readings changed."""
     policy = name if isinstance(name, Policy) else _build(name, date)
     return policy.replace(**readings) if readings else policy
+
+
+def regime_for(population: str, date) -> str | None:
+    """The regime that governs ``population`` on ``date`` (a year means 31 December), or None.
+
+    >>> regime_for("civil_servant", 2026), regime_for("civil_servant", 2025), regime_for("party_member", 2023)
+    ('decree-335-2025', 'decree-48-2023', 'party-regulation-124-2023')
+    >>> regime_for("public_employee", 2027), regime_for("civil_servant", 2021) is None
+    ('decree-48-2023', True)
+    """
+    day = as_date(date)
+    for name in names():
+        if any(p == population and s <= day and (e is None or day <= e) for p, s, e in _governs(_declared()[name])):
+            return name
+    return None
+
+
+def route(years, populations, leaders=None) -> np.ndarray:
+    """The governing regime per row (object array; None where none governs), by year and population.
+
+    Leaders are rated under their population's regime (Quảng Ninh's leader rule is one province's
+    practice and is never chosen automatically).
+    """
+    years = np.asarray(years, dtype=object)
+    pops = np.asarray(populations, dtype=object)
+    out = np.full(len(years), None, dtype=object)
+    pairs = {(y, p) for y, p in zip(years.tolist(), pops.tolist(), strict=True)}
+    for y, p in pairs:
+        if y is None or p is None or (isinstance(y, float) and np.isnan(y)):
+            continue
+        name = regime_for(str(p), int(y))
+        if name:
+            out[(years == y) & (pops == p)] = name
+    return out
+
+
+def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
+    """Notes for rows a regime is run on outside the dates or population it governs (it still runs)."""
+    notes: builtins.list[Message] = []
+    if not policy.governs:
+        return notes
+    years = np.asarray(years, dtype=object)
+    pops = np.asarray(populations, dtype=object)
+    for y, p in sorted({(int(y), str(p)) for y, p in zip(years.tolist(), pops.tolist(), strict=True)
+                        if y is not None and p is not None and not (isinstance(y, float) and np.isnan(y))}):
+        if policy.governs_row(p, as_date(y)):
+            continue
+        if not any(c == "population" and p in v for c, v in policy.applies_to):
+            continue  # not covered at all: the population filter leaves the row out
+        other = regime_for(p, y)
+        if other:
+            notes.append(Message("note.regime_outside", {"policy": policy.name, "population": p, "year": str(y),
+                                                         "other": other}))
+        else:
+            notes.append(Message("note.regime_outside_none", {"policy": policy.name, "population": p,
+                                                              "year": str(y)}))
+    return notes
+
+
+# ---------------------------------------------------------------------- explaining any declared rule
+
+def explain_names() -> dict[str, str]:
+    """Every regime ``evalkit explain`` knows, with its kind (cap, recruitment, streamlining, rules)."""
+    out = {n: "cap" for n in names()}
+    for kind in ("recruitment", "streamlining", "rules"):
+        out.update({n: kind for n in policy_file(kind)})
+    return dict(sorted(out.items()))
+
+
+def describe_declared(name: str, lang: str = "en") -> str:
+    """Title, article, status, who and when, each parameter with its source, and evalkit's default readings.
+
+    For the streamlining grounds and the rules of ``params/policies/rules.yaml`` (bands, ceilings,
+    the public-employee law); the cap and recruitment policies describe themselves.
+
+    >>> print(describe_declared("decree-154-2025").splitlines()[0])
+    decree-154-2025: Decree 154/2025 — one year not completed
+    """
+    kind = explain_names().get(name)
+    if kind not in ("streamlining", "rules"):
+        raise PolicyError(render("explain.unknown", "en", name=name, known=", ".join(explain_names())))
+    spec = policy_file(kind)[name]
+    tree = load()
+    if kind == "streamlining":
+        params = [p for p in tree.names() if p.startswith(spec["parameters"] + ".")]
+        readings = builtins.list((spec.get("readings") or {}).values())
+        start = as_date(spec["from"])
+        governs: tuple = ()
+    else:
+        params, readings = spec["parameters"], spec.get("readings") or []
+        governs = _governs(spec)
+        start = min(s for _, s, _ in governs)
+    day = start
+    values = []
+    for p in params:
+        values.append(tree.value(p, max(day, tree.first(p).start)))
+    lines = [f"{name}: {spec['title']['vi' if lang == 'vi' else 'en']}",
+             render("explain.article", lang, article=spec["article"]["vi" if lang == "vi" else "en"]),
+             render("explain.status", lang, status=render(f"status.{_status(values)}", lang)), ""]
+    if kind == "streamlining":
+        lines.append(render("explain.in_force", lang, start=str(as_date(spec["from"])),
+                            end=str(as_date(spec["until"])) if spec.get("until") else "—"))
+    for who, s, e in governs:
+        lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(s),
+                            end=str(e) if e else "—"))
+    lines += ["", render("explain.sources", lang)]
+    for v in values:
+        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=cite(v.reference, lang),
+                            status=render(f"status.{v.status}", lang), start=str(v.start)))
+    if readings:
+        lines += ["", render("explain.readings", lang)]
+        for p in readings:
+            v = tree.value(p, max(day, tree.first(p).start))
+            lines.append(f"  {p} = {_show(v.value)}  ({render('explain.evalkit_default', lang)})")
+    return "\n".join(lines)

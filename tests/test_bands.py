@@ -61,5 +61,7 @@ def test_ceilings():
     c = check_ceilings(r)
     assert c["ceiling"].tolist() == ["EXCELLENT", "GOOD", "COMPLETED", "NOT_COMPLETED", "GOOD", "EXCELLENT", "NOT_RATED"]
     assert c["above_ceiling"].tolist() == [False, True, True, True, True, False, False]
-    # discipline only caps from Decree 48 (2023-09-15)
-    assert level_ceiling(r.assign(year=2022))["ceiling"].tolist()[3] == "EXCELLENT"
+    # Decree 90's original Art. 11(c) already made a civil servant disciplined in the year not completed
+    assert level_ceiling(r.assign(year=2022))["ceiling"].tolist()[3] == "NOT_COMPLETED"
+    # before Decree 90 took effect (2020-08-20) it imposes nothing
+    assert level_ceiling(r.assign(year=2019))["ceiling"].tolist() == ["EXCELLENT"] * 7

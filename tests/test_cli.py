@@ -166,7 +166,7 @@ def test_policies_and_explain(capsys):
     code, stdout, _ = run(capsys, "policies")
     assert code == 0 and "decree-335-2025" in stdout and "quang-ninh-2022-leaders" in stdout
     code, stdout, _ = run(capsys, "explain", "decree-335-2025", "--lang", "vi")
-    assert code == 0 and "Decree 335/2025/NĐ-CP" in stdout and "Tỷ lệ" in stdout
+    assert code == 0 and "Nghị định 335/2025/NĐ-CP" in stdout and "Tỷ lệ" in stdout and "Decree 335" not in stdout
 
 
 def test_help_has_examples(capsys):

@@ -21,7 +21,10 @@ def test_value_by_date_and_before_existence():
     tree = PM.load()
     with pytest.raises(PM.NotInForce, match="first in force 2026-01-01"):
         tree.value("decree_335_2025.excellent_cap.ratio", "2025-12-31")
-    assert tree.get("decree_90_2020.eligibility.discipline_means_not_completed", "2023-09-14") is False
+    # Decree 90's original Art. 11(c) (from 2020-08-20); Decree 48 (2023-09-15) widened it
+    assert tree.get("decree_90_2020.eligibility.discipline_means_not_completed", "2023-09-14") is True
+    with pytest.raises(PM.NotInForce):
+        tree.value("decree_90_2020.eligibility.discipline_means_not_completed", "2020-08-19")
     assert tree.get("decree_90_2020.eligibility.discipline_means_not_completed", "2023-09-15") is True
 
 

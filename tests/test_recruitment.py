@@ -10,7 +10,6 @@ from hypothesis import given, settings, strategies as st
 import evalkit as ek
 from evalkit.cli import main
 from evalkit.rules.recruitment import get_recruitment_policy
-from evalkit.rules.streamlining import streamlining_candidates
 from evalkit.simulate import PayrollTarget, project_headcount
 
 from conftest import FIXTURES, ROOT
@@ -22,12 +21,13 @@ def plan(rows):
 
 
 @pytest.mark.parametrize("readings,limit", [
-    ({}, 4),                                   # floor(5/2) + floor(4/2) = 2 + 2
-    ({"rounding": "half_up"}, 5),              # 3 + 2
+    ({}, 4),                                   # pooled (the default): floor(9/2)
+    ({"rounding": "half_up"}, 5),              # half_up(9/2)
     ({"rounding": "ceil"}, 5),
-    ({"round_each": False}, 4),                # floor(9/2)
-    ({"round_each": False, "rounding": "half_up"}, 5),
-    ({"resignations_count": False}, 3),        # 2 + floor(3/2)
+    ({"round_each": True}, 4),                 # floor(5/2) + floor(4/2) = 2 + 2
+    ({"round_each": True, "rounding": "half_up"}, 5),  # 3 + 2
+    ({"resignations_count": False}, 4),        # pooled: floor((5 + 3)/2)
+    ({"resignations_count": False, "pool_sources": False}, 3),  # 2 + floor(3/2)
 ])
 def test_hand_worked_limits(readings, limit):
     p = plan([["A", 2026, 100, 5, 3, 1, 5, 0]])
@@ -46,7 +46,8 @@ def test_cumulative_reading_carries_unused_allowance():
 
 def test_pooled_reading():
     p = plan([["A", 2026, 100, 1, 1, 0, 1, 0], ["B", 2026, 100, 1, 1, 0, 1, 0]])
-    assert ek.check_recruitment(p).table["limit"].tolist() == [0, 0]  # floor(1/2) twice per unit
+    assert ek.check_recruitment(p).table["limit"].tolist() == [1, 1]  # sources pooled: floor(2/2) per unit
+    assert ek.check_recruitment(p, pool_sources=False).table["limit"].tolist() == [0, 0]  # floor(1/2) twice
     pooled = ek.check_recruitment(p, pooling="pooled").table
     assert pooled["limit"].tolist() == [2] and pooled["holds"].tolist() == [True]
 
@@ -80,18 +81,6 @@ def test_bad_plan_names_every_problem(capsys):
     assert got == {(2, "Số thôi việc"), (3, "Số tinh giản"), (4, "Trong đó chất lượng cao"), (5, "Đơn vị")}
     code = main(["check-recruitment", str(FIXTURES / "bad_plan" / "plan_problems.csv")])
     assert code == 2 and "row 3" in capsys.readouterr().err
-
-
-def test_streamlining_candidates():
-    hist = pd.DataFrame({"person_id": ["a", "a", "b", "b", "c", "c", "d"],
-                         "year": [2024, 2025, 2024, 2025, 2024, 2025, 2025],
-                         "level": ["HTNV", "KHTNV", "KHTNV", "HTTNV", "HTTNV", "KHTNV", "KHTNV"]})
-    d29 = streamlining_candidates(hist).query("year == 2025").set_index("person_id")
-    assert d29["meets"].to_dict() == {"a": True, "b": False, "c": False, "d": False}  # d: 2024 missing
-    draft = streamlining_candidates(hist, "draft-2025").query("year == 2025").set_index("person_id")
-    assert draft["meets"].to_dict() == {"a": True, "b": False, "c": True, "d": True}
-    both = streamlining_candidates(hist, "all")
-    assert set(both["variant"]) == {"decree-29-2023", "draft-2025"}
 
 
 def test_projection_identity_limits_and_determinism():

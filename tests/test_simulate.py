@@ -40,7 +40,7 @@ def test_dask_distributed_executor():
 @pytest.mark.parametrize("replicate", [0, 5])
 @pytest.mark.parametrize("policy", ["decree-335-2025", "quang-ninh-2022-leaders"])
 def test_cap_holds_in_every_simulated_outcome(policy, replicate):
-    r = simulate_roster(SMALL, policy, seed=3, replicate=replicate, chunk=4)
+    r = simulate_roster(SMALL, policy, seed=3, replicate=replicate)
     after = r.drop(columns=["level"]).rename(columns={"level_final": "level"})
     assert ek.check_cap(after, policy).compliant
     # and it is exactly what the public enforce_cap does with the same ranking
@@ -68,7 +68,7 @@ def test_single_unit_analytic_bounds(n):
     prov = _single_unit(n)
     pol = P.get("decree-335-2025", applies_to=(), scopes=[["unit_id"]])
     for rep in range(3):
-        r = simulate_roster(prov, pol, seed=1, replicate=rep, chunk=3)
+        r = simulate_roster(prov, pol, seed=1, replicate=rep)
         lv = r["level_final"].astype(str)
         e, g = int((lv == "EXCELLENT").sum()), int((lv == "GOOD").sum())
         assert e <= g // 5  # at most floor(G/5)

@@ -18,7 +18,7 @@ from .. import policies as P
 from ..compliance import check_file, check_recruitment
 from ..io import InputError, describe_problem
 from ..messages import render
-from ..rules.recruitment import get_recruitment_policy, recruitment_policy_names
+from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
   evalkit check ratings.xlsx --lang vi --out ket_qua.xlsx
@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "against an excellent-rating cap. Exit 0 compliant, 1 violations, 2 unusable input.",
                        epilog=EXAMPLES_CHECK, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("input", help="CSV or XLSX file")
-    c.add_argument("--policy", default="decree-335-2025", help="policy name (see 'evalkit policies')")
+    c.add_argument("--policy", default="auto",
+                   help="'auto' (the regime in force for each row's year and population) or a policy name "
+                        "(see 'evalkit policies')")
     c.add_argument("--year", type=int, help="check only this assessment year")
     c.add_argument("--sheet", help="worksheet name (default: the first)")
     c.add_argument("--out", help="write the report to FILE.xlsx or FILE.html")
@@ -60,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     s = _command(sub, "policies", "list the named policies", "evalkit policies --lang vi", cmd_policies)
     s.add_argument("--lang", choices=["vi", "en"], default="en")
 
-    e = _command(sub, "explain", "explain a policy in plain words with its sources",
-                 "evalkit explain decree-335-2025 --lang vi", cmd_explain)
+    e = _command(sub, "explain", "explain a regime (cap, bands, ceilings, streamlining, recruitment) with its "
+                 "article, status and sources", "evalkit explain decree-335-2025 --lang vi\n  evalkit explain "
+                 "decree-154-2025\n  evalkit explain auto", cmd_explain)
     e.add_argument("policy")
     e.add_argument("--lang", choices=["vi", "en"], default="en")
 
@@ -189,17 +192,32 @@ def cmd_check(args) -> int:
 def cmd_policies(args) -> int:
     for pol in P.list():
         refs = "; ".join(sorted({str(v.reference.instrument) for v in pol.references}))
-        print(f"{pol.name:26s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
-    for name in recruitment_policy_names():
-        print(f"{name:26s} (recruitment) see 'evalkit explain {name}'")
+        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
+    print(f"{P.AUTO:28s} {render('explain.auto', args.lang)}")
+    for name, kind in P.explain_names().items():
+        if kind != "cap":
+            print(f"{name:28s} ({render(f'explain.kind.{kind}', args.lang)}) evalkit explain {name}")
     return 0
 
 
 def cmd_explain(args) -> int:
-    if args.policy in recruitment_policy_names():
+    kind = P.explain_names().get(args.policy)
+    if args.policy == P.AUTO:
+        print(render("explain.auto", args.lang))
+        for pol in P.list():
+            for who, start, end in pol.governs:
+                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
+                                                 start=str(start), end=str(end) if end else "—"))
+    elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))
-    else:
+    elif kind == "cap":
         print(P.get(args.policy).describe(args.lang))
+    elif kind is not None:
+        print(P.describe_declared(args.policy, args.lang))
+    else:
+        print("evalkit: " + render("explain.unknown", args.lang, name=args.policy,
+                                   known=", ".join([P.AUTO, *P.explain_names()])), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -220,7 +238,7 @@ def cmd_check_recruitment(args) -> int:
     else:
         print(f"{report.verdict()} ({report.policy.name})")
         for rec in report.table[~report.table["holds"]].head(30).to_dict("records"):
-            print(f"  {rec['unit_id']} {rec['year']}: {rec['why']}")
+            print(f"  {rec['unit_id']} {rec['year']}: {rec['why'].text(args.lang)}")
         if args.out:
             print(render("cli.written", args.lang, path=args.out))
     return 0 if report.compliant else 1

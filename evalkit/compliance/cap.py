@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -24,7 +25,7 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
-from ..messages import Message, column_label
+from ..messages import Message, cite, column_label, percent, render
 from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_codes, group_requirements, level_index
 from ..rules.enforcement import lower_bound, select_demotions, within_group_position, worst_first
 from .results import Result
@@ -174,13 +175,71 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
     return usable
 
 
-def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, **readings) -> CapReport:
+def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message]):
+    """The regimes to run and the rows each covers: ``[(policy, row mask or None)]``.
+
+    ``policy="auto"`` routes each row by its year and population to the regime that governs it
+    (:func:`evalkit.policies.route`) with that regime's parameters as in force in that year, and
+    names the choice in ``notes``. A named regime runs on every row, with a note for rows outside
+    the dates or population it governs.
+    """
+    n = len(frame)
+    years = frame["year"].to_numpy(dtype=object) if "year" in frame.columns else None
+    pops = frame["population"].astype(object).to_numpy() if "population" in frame.columns else None
+    if not (isinstance(policy, str) and policy == P.AUTO):
+        pol = P.get(policy, **readings)
+        if isinstance(policy, str) and years is not None and len(frame):
+            latest = int(pd.to_numeric(pd.Series(years), errors="coerce").max())
+            if latest >= pol.in_force.year:  # the parameters as in force in the data's year
+                pol = P.get(P.get(policy, latest), **readings)
+        if years is not None and pops is not None:
+            notes.extend(P.outside_notes(pol, years, pops))
+        return [(pol, None)]
+    if pops is None:
+        pops = np.full(n, "civil_servant", dtype=object)
+        notes.append(Message("note.auto_assumed_population", {"population": "civil_servant"}))
+    if years is None:
+        years = np.full(n, dt.date.today().year, dtype=object)
+        notes.append(Message("note.auto_assumed_year", {"year": str(years[0]) if n else ""}))
+    regime = P.route(years, pops)
+    out = []
+    for name in sorted({r for r in regime.tolist() if r is not None}):
+        mask = regime == name
+        pol = P.get(P.get(name, int(max(years[mask]))), **readings)
+        chosen = {"policy": name, "rows": str(int(mask.sum())),
+                  "populations": ", ".join(sorted({str(p) for p in pops[mask]})),
+                  "years": ", ".join(sorted({str(y) for y in years[mask]}))}
+        if pol.ratio is None:
+            notes.append(Message("note.auto_needs_party_share", chosen))
+            continue
+        notes.append(Message("note.auto_chose", chosen))
+        out.append((pol, mask))
+    none = regime == None  # noqa: E711 - object array
+    if none.any():
+        notes.append(Message("note.auto_no_regime", {
+            "rows": str(int(none.sum())), "populations": ", ".join(sorted({str(p) for p in pops[none]})),
+            "years": ", ".join(sorted({str(y) for y in years[none]}))}))
+    return out
+
+
+def _exception_notes(pol: P.Policy, groups: pd.DataFrame, notes: list[Message]) -> None:
+    """A granted exception that matches no group is not dropped silently."""
+    if not pol.exceptions:
+        return
+    used = set(groups["exception"].dropna().tolist()) if "exception" in groups.columns else set()
+    for exc in pol.exceptions:
+        if exc.describe() not in used:
+            notes.append(Message("note.exception_unmatched", {"group": ", ".join(f"{k}={v}" for k, v in exc.group)}))
+
+
+def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) -> CapReport:
     """Check the excellent-rating cap on a roster or a counts table.
 
     Parameters
     ----------
     data : DataFrame (roster or counts, canonical or raw headers) or a path to CSV/XLSX
-    policy : a policy name from :func:`evalkit.policies.names` or a :class:`~evalkit.policies.Policy`
+    policy : ``"auto"`` (the regime governing each row's year and population, named in the notes),
+        a policy name from :func:`evalkit.policies.names` or a :class:`~evalkit.policies.Policy`
     **readings : changes to the policy's readings (``base="good_or_better"``, ``rounding="half_up"``,
         ``party_excellent_share="18/100"`` …), validated before use
 
@@ -188,10 +247,32 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
     -------
     CapReport with ``.groups`` (one row per scope and group), ``.compliant``, ``.summary``.
     """
-    pol = P.get(policy, **readings)
-    pol.require_ratio()
+    if not (isinstance(policy, str) and policy == P.AUTO):
+        P.get(policy, **readings).require_ratio()
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
+    chosen = resolve_policies(frame, policy, readings, notes)
+    parts, key_columns = [], []
+    for pol, mask in chosen:
+        sub = frame if mask is None else frame[mask]
+        p, k = _check_frame(sub, kind, pol, notes)
+        parts += p
+        key_columns += [c for c in k if c not in key_columns]
+    main = max(chosen, key=lambda c: len(frame) if c[1] is None else int(c[1].sum()))[0] if chosen \
+        else P.get("decree-335-2025", **readings)
+    groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
+    for c in key_columns:
+        if c not in groups.columns:
+            groups[c] = None
+    groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
+    for pol, _ in chosen:
+        _exception_notes(pol, groups[groups["rule_id"].astype(str) == pol.rule_id], notes)
+    return CapReport(main, groups, kind, key_columns, notes, problems)
+
+
+def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message]):
+    """One regime over the rows it covers: the group tables and their key columns."""
+    pol.require_ratio()
     parts = []
     if "year" in frame.columns:
         years = pd.to_numeric(pd.Series(frame["year"].unique()), errors="coerce").dropna()
@@ -216,9 +297,7 @@ def check_cap(data, policy: str | P.Policy = "decree-335-2025", *, sheet=None, *
             notes.append(Message("note.none_covered", {"policy": pol.name}))
     else:
         parts, key_columns = _check_counts(frame, pol, notes)
-    groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
-    groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
-    return CapReport(pol, groups, kind, key_columns, notes, problems)
+    return parts, key_columns
 
 
 def _check_counts(frame: pd.DataFrame, pol: P.Policy, notes: list[Message]):
@@ -264,21 +343,53 @@ def _sum_counts(frame: pd.DataFrame, keys: list[str], count_cols: list[str]) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: str | None = "score",
-                sheet=None, **readings) -> pd.DataFrame:
+def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None = "score",
+                sheet=None, lang: str = "en", **readings) -> pd.DataFrame:
     """Demote the minimal number of EXCELLENT to GOOD so that every scope of the policy holds.
 
     Returns a copy of the roster with ``level_final``, ``demoted`` and ``reason`` (empty where not
-    demoted). Only EXCELLENT changes, only to GOOD, lowest-ranked first; with nested scopes (unit and
-    task group in it) or two crossed scopes the number of demotions is the least possible. ``.attrs['enforcement']`` holds
-    the totals and whether the lower bound was reached.
+    demoted). Only EXCELLENT changes, only to GOOD; with nested scopes (unit and task group in it) or
+    two crossed scopes the number of demotions is the least possible and, among the least, the set
+    demoted is the lowest-ranked one whatever the row order; with three or more crossed scopes the
+    exact minimum is found by an integer program when the problem is small, else a feasible set
+    with the lower bound reported. ``.attrs['enforcement']`` holds the totals, whether the lower
+    bound was reached, the regimes chosen (``policy="auto"``) and the notes.
     """
-    pol = P.get(policy, **readings)
-    pol.require_ratio()
+    if not (isinstance(policy, str) and policy == P.AUTO):
+        P.get(policy, **readings).require_ratio()
     frame, kind, _ = read_any(roster, sheet)
     if kind != "roster":
         raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
     notes: list[Message] = []
+    chosen = resolve_policies(frame, policy, readings, notes)
+    level = L.as_levels(frame["level"])
+    out = frame.copy()
+    out["level_final"] = level
+    out["demoted"] = False
+    out["reason"] = np.full(len(frame), "", dtype=object)
+    totals = {"demotions": 0, "lower_bound": 0, "optimal": True, "nested_scopes": True, "rank_by": ""}
+    for pol, mask in chosen:
+        rows = np.arange(len(frame)) if mask is None else np.flatnonzero(mask)
+        sub = frame.iloc[rows]
+        demoted, reason, info = _enforce_frame(sub, pol, rank_by, notes, lang)
+        idx = rows[demoted]
+        out.iloc[idx, out.columns.get_loc("demoted")] = True
+        out.iloc[idx, out.columns.get_loc("reason")] = reason[demoted]
+        totals["demotions"] += info["demotions"]
+        totals["lower_bound"] += info["lower_bound"]
+        totals["optimal"] &= info["optimal"]
+        totals["nested_scopes"] &= info["nested_scopes"]
+        totals["rank_by"] = info["rank_by"]
+    demoted_all = out["demoted"].to_numpy(dtype=bool)
+    out["level_final"] = level.where(~demoted_all, L.GOOD)
+    main = chosen[0][0].name if len(chosen) == 1 else ", ".join(p.name for p, _ in chosen)
+    out.attrs["enforcement"] = {"policy": main, **totals, "notes": notes}
+    return out
+
+
+def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en"):
+    """One regime's enforcement on its rows: (demoted mask, reasons, totals)."""
+    pol.require_ratio()
     level = L.as_levels(frame["level"])
     codes = level.cat.codes.to_numpy()
     in_scope = _in_scope(frame, pol, notes)
@@ -295,48 +406,47 @@ def enforce_cap(roster, policy: str | P.Policy = "decree-335-2025", *, rank_by: 
         info.append((scope, keys, gi[eligible], groups))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
     need = [i[3]["minimal_demotions"].to_numpy(dtype=np.int64) for i in info]
-    demoted_e, by_scope = select_demotions([i[2] for i in info], need, worst, nested)
-    out = frame.copy()
+    demoted_e, by_scope, exact = select_demotions([i[2] for i in info], need, worst, nested, report_exact=True)
     demoted = np.zeros(len(frame), dtype=bool)
     demoted[eligible[demoted_e]] = True
-    out["level_final"] = level.where(~demoted, L.GOOD)
-    out["demoted"] = demoted
     reason = np.full(len(frame), "", dtype=object)
     for s, (_, keys, ge, groups) in enumerate(info):
         rows = np.flatnonzero(by_scope == s)
         if len(rows):
-            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how)
-    out["reason"] = reason
-    exact = nested or len(info) == 2  # nested: by construction; two crossed scopes: by maximum flow
-    bound = int(demoted.sum()) if exact and not nested else lower_bound([i[2] for i in info], need, nested)
-    out.attrs["enforcement"] = {
-        "policy": pol.name, "demotions": int(demoted.sum()), "lower_bound": bound,
-        "optimal": bool(exact or demoted.sum() == bound), "nested_scopes": nested,
-        "rank_by": how, "notes": notes,
-    }
-    return out
+            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
+    bound = int(demoted.sum()) if exact else lower_bound([i[2] for i in info], need, nested)
+    if not exact and len(info) > 2:
+        notes.append(Message("note.crossed_scopes_bound", {"policy": pol.name, "demotions": str(int(demoted.sum())),
+                                                           "bound": str(bound)}))
+    return demoted, reason, {"demotions": int(demoted.sum()), "lower_bound": bound,
+                             "optimal": bool(exact or demoted.sum() == bound), "nested_scopes": nested, "rank_by": how}
 
 
 def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.ndarray, worst: np.ndarray,
-             pol: P.Policy, how: str) -> np.ndarray:
-    """Plain-language reason per demoted person: rule, group, counts, cap, rank."""
+             pol: P.Policy, how: str, lang: str = "en") -> np.ndarray:
+    """Plain-language reason per demoted person, in ``lang``: the cited rule, the group, its counts, the cap
+    and how it is computed, how many must move, and this person's rank (one text per group, then per rank)."""
     pos_from_worst = within_group_position(ge, worst)
     n_exc = groups["n_excellent"].to_numpy(dtype=np.int64)
     rank = n_exc[ge[rows]] - pos_from_worst[rows]
     used = np.unique(ge[rows])
     g = groups.iloc[used]
-    labels = [f"{keys[0]}={v}" for v in g[keys[0]].astype(str).tolist()]
+    labels = [f"{column_label(keys[0], lang)} {v}" for v in g[keys[0]].astype(str).tolist()]
     for k in keys[1:]:
-        labels = [f"{lab}, {k}={v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
-    head = f"{pol.rule_id} ({pol.reference}): "
-    texts = [f"{head}{lab}: {e} excellent, {gd} good; cap = {pol.base} × {r} ({pol.rounding}) = {c}; "
-             f"{d} must become GOOD; ranked "
+        labels = [f"{lab}, {column_label(k, lang)} {v}" for lab, v in zip(labels, g[k].astype(str).tolist(), strict=True)]
+    rule = cite(pol.reference, lang) if pol.reference else pol.rule_id
+    base_words = render(f"reason.base.{pol.base}", lang)
+    rounding = render(f"method.rounding.{pol.rounding}", lang)
+    texts = [render("reason.demoted", lang, rule=rule, group=lab, e=e, gd=gd, base=base_words, ratio=percent(r),
+                    rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]
     lookup = np.full(len(groups), None, dtype=object)
     lookup[used] = texts
-    tail = f" by {how}"
-    return np.array([f"{t}{r} of {n}{tail}" for t, r, n in
+    before, middle_after = render("reason.rank_score" if how.startswith("score") else "reason.rank_id", lang,
+                                  r="\0", n="\1").split("\0")
+    middle, after = middle_after.split("\1")
+    return np.array([f"{t}; {before}{r}{middle}{n}{after}" for t, r, n in
                      zip(lookup[ge[rows]].tolist(), rank.tolist(), n_exc[ge[rows]].tolist(), strict=True)],
                     dtype=object)

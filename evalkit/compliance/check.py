@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,15 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import Problems, read_any
+from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS, localise_problems
 from ..io.writers import file_sha256, records
 from ..messages import CATALOGUE, Message, column_label, label, render
-from ..rules.bands import rate_by_score
+from ..rules.bands import rate_by_score, rate_roster_by_score
 from ..rules.eligibility import check_ceilings
 from .cap import CapReport, check_cap, enforce_cap
 from .privacy import pseudonym_key, pseudonymize, suppress_small
+from ..version import __version__
 from .results import Result
 
 #: Facts about a person that Decree 90's ceilings read; a roster with none of them is not checked for ceilings.
@@ -94,7 +95,8 @@ class CheckResult(Result):
         if self.calibration is not None:
             tables["calibration"] = self.calibration
         if self.ceilings is not None:
-            tables["ceilings"] = self.ceilings
+            tables["ceilings"] = self.ceilings.assign(ceiling_reason=[  # reasons are catalogue messages
+                r.text(lang) if isinstance(r, Message) else r for r in self.ceilings["ceiling_reason"]])
         problems = localise_problems(self.problems, lang).drop(columns=["code", "params"], errors="ignore")
         problems["severity"] = [label_severity(v, lang) for v in problems["severity"]]
         tables["problems"] = problems
@@ -121,7 +123,7 @@ class CheckResult(Result):
             ("excess", int(s["excess"].sum())),
             ("demotions", self.total_demotions()),
             ("date", self.checked_on),
-            ("version", _version()),
+            ("version", __version__),
         ]
         rows = [(label(k, lang), v) for k, v in rows]
         rows += [(label("notes", lang), note.text(lang)) for note in r.notes]
@@ -147,13 +149,6 @@ def label_severity(value: str, lang: str) -> str:
     """'error' / 'warning' in ``lang``."""
     code = f"severity.{value}"
     return render(code, lang) if code in CATALOGUE else value
-
-
-def _version() -> str:
-    try:
-        return metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -194,7 +189,7 @@ def above_ceilings(frame: pd.DataFrame) -> pd.DataFrame | None:
     return out
 
 
-def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str | None = None,
+def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = None,
                year: int | None = None, lang: str = "en", pseudonymize_ids: bool = False,
                pseudonym_secret: bytes | None = None, suppress_below: int | None = None,
                **readings) -> CheckResult:
@@ -205,9 +200,19 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
     hash (``pseudonym_secret``, else ``EVALKIT_PSEUDONYM_KEY``, else a new key: then
     ``result.generated_key`` holds it) and names are dropped.
     """
-    pol = P.get(policy, **readings)
-    pol.require_ratio()
-    frame, kind, problems = read_any(source, sheet)
+    pol: str | P.Policy
+    if isinstance(policy, str) and policy == P.AUTO:
+        pol, cap_readings = P.AUTO, readings  # routed by year and population in check_cap (notes name the choice)
+    else:
+        chosen = P.get(policy, **readings)
+        chosen.require_ratio()
+        pol, cap_readings = chosen, {}
+    periods = not isinstance(source, pd.DataFrame) and is_period_workbook(source, sheet)
+    if periods:  # monthly/quarterly scores → exact annual score → band → overrides, then the cap
+        frame = rate_roster_by_score(read_periods(source, sheet))
+        kind, problems = "roster", frame.evalkit.problems
+    else:
+        frame, kind, problems = read_any(source, sheet)
     n_rows = len(frame)
     if year is not None:
         if "year" not in frame.columns:
@@ -215,10 +220,14 @@ def check_file(source, policy: str | P.Policy = "decree-335-2025", *, sheet: str
         frame = frame[frame["year"] == year]
         if not len(frame):
             raise ValueError(f"{source}: no rows for year {year}")
-    report = check_cap(frame, pol)
+    report = check_cap(frame, pol, **cap_readings)
+    if periods:
+        report.notes.insert(0, Message("note.periods_averaged", {
+            "n": str(frame.attrs.get("periods", {}).get("n", "")), "kind": frame["period_kind"].iloc[0] if len(frame) else "",
+            "partial": ""}))
     calibration = ceilings = None
     if kind == "roster":
-        final = enforce_cap(frame, pol)
+        final = enforce_cap(frame, pol, **cap_readings)
         cols = [c for c in CALIBRATION_COLUMNS if c in final.columns]
         calibration = final.loc[final["demoted"], cols].reset_index(drop=True)
         calibration["level"] = calibration["level"].astype(str)

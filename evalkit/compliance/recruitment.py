@@ -57,8 +57,9 @@ class RecruitmentReport(Result):
             rows += [(label("input", lang), self.input_path), (label("sha256", lang), file_sha256(self.input_path))]
         problems = self.problems if self.problems is not None else pd.DataFrame(columns=PROBLEM_COLUMNS)
         problems = localise_problems(problems, lang).drop(columns=["code", "params"], errors="ignore")
+        table = self.table.assign(why=[w.text(lang) if hasattr(w, "text") else w for w in self.table["why"]])
         return {"summary": pd.DataFrame(rows, columns=["item", "value"]),
-                "plan_rows": self.table.rename(columns={"holds": "compliant"}), "problems": problems}
+                "plan_rows": table.rename(columns={"holds": "compliant"}), "problems": problems}
 
 
 def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-2015", *, sheet=None,
@@ -70,10 +71,12 @@ def check_recruitment(plan, policy: str | RecruitmentPolicy = "resolution-39-201
     ``over_by``, ``holds``; with a high-quality reservation ``reserved_high_quality`` and
     ``non_hq_limit``; and ``why``.
     """
-    pol = get_recruitment_policy(policy, **readings)
     problems, path = None, None
     if not isinstance(plan, pd.DataFrame) or "planned_hires" not in plan.columns:
         path = None if isinstance(plan, pd.DataFrame) else str(plan)
         plan = read_plan(plan, sheet)
         problems = plan.evalkit.problems
+    latest = pd.to_numeric(plan["year"], errors="coerce").max() if "year" in plan.columns and len(plan) else None
+    date = int(latest) if latest is not None and pd.notna(latest) else None
+    pol = get_recruitment_policy(policy, date, **readings)  # the parameters as in force in the plan's year
     return RecruitmentReport(pol, recruitment_limits(plan, pol), problems, path, lang)

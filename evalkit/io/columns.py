@@ -25,15 +25,24 @@ def column_specs(*specs: Column) -> dict[str, Column]:
     return {c.name: c for c in specs}
 
 
+#: ``Phòng ban`` beside ``Cơ quan``: the unit is the agency, the department is kept; alone, it is the unit.
+DEPARTMENT_ALIASES = ("department", "phong ban", "phong", "bo phan", "phong ban don vi", "khoa phong")
+#: The row-number column (``STT``): never a group key; a total label there marks a totals row.
+ROW_NO_ALIASES = ("row_no", "stt", "tt", "so tt", "so thu tu", "no")
+
 ROSTER_COLUMNS = column_specs(
     Column("person_id", "id", ("person_id", "person id", "ma cb", "ma can bo", "ma cong chuc", "ma vien chuc",
                                "ma ccvc", "ma cbccvc", "ma nhan vien", "ma so", "ma dinh danh", "staff id",
                                "employee id", "id"), True),
     Column("year", "year", ("year", "nam", "nam danh gia", "nam xep loai", "assessment year"), True),
-    Column("unit_id", "id", ("unit_id", "unit id", "unit", "don vi", "ma don vi", "co quan", "co quan don vi",
-                             "co quan to chuc don vi", "agency", "phong ban"), True),
+    Column("unit_id", "id", ("unit_id", "unit id", "unit", "don vi", "ma don vi", "ten don vi", "co quan",
+                             "co quan don vi", "co quan to chuc don vi", "don vi cong tac", "co quan don vi cong tac",
+                             "agency"), True),
     Column("level", "level", ("level", "rating", "xep loai", "muc xep loai", "ket qua xep loai",
-                              "xep loai chat luong", "muc do hoan thanh nhiem vu", "danh gia xep loai"), True),
+                              "xep loai chat luong", "muc do hoan thanh nhiem vu", "danh gia xep loai",
+                              "ket qua danh gia xep loai", "ket qua danh gia", "ket qua danh gia xep loai chat luong",
+                              "ket qua xep loai chat luong", "muc xep loai chat luong", "xep loai chat luong nam",
+                              "danh gia xep loai chat luong", "xep loai danh gia", "ket qua"), True),
     Column("score", "score", ("score", "diem", "tong diem", "diem danh gia", "diem tong hop", "points")),
     Column("task_group", "text", ("task_group", "task group", "nhom nhiem vu", "nhom co nhiem vu tuong dong",
                                   "nhom nhiem vu tuong dong")),
@@ -50,6 +59,8 @@ ROSTER_COLUMNS = column_specs(
                                       "so thang nghi phep")),
     Column("disciplined", "bool", ("disciplined", "discipline", "ky luat", "bi ky luat", "hinh thuc ky luat")),
     Column("name", "text", ("name", "full name", "ho va ten", "ho ten", "ten")),
+    Column("department", "text", DEPARTMENT_ALIASES),
+    Column("row_no", "text", ROW_NO_ALIASES),
 )
 
 COUNT_LEVELS = {
@@ -71,6 +82,10 @@ COUNT_COLUMNS = column_specs(
     Column("n_completed", "count", _count_aliases(L.COMPLETED, ("n_completed",))),
     Column("n_not_completed", "count", _count_aliases(L.NOT_COMPLETED, ("n_not_completed",))),
     Column("n_not_rated", "count", _count_aliases(L.NOT_RATED, ("n_not_rated",))),
+    Column("n_total", "count", ("n_total", "tong so", "tong so nguoi", "tong so cbccvc", "tong so cong chuc",
+                                "tong so nguoi duoc danh gia", "tong so duoc danh gia xep loai", "tong cong", "total")),
+    Column("row_no", "text", ROW_NO_ALIASES),
+    Column("department", "text", DEPARTMENT_ALIASES),
     # group keys with a canonical name; any other column is kept as a group key under its own name
     Column("unit_id", "id", ROSTER_COLUMNS["unit_id"].aliases + ("org", "to chuc")),
     Column("year", "year", ROSTER_COLUMNS["year"].aliases),
@@ -80,7 +95,7 @@ COUNT_COLUMNS = column_specs(
     Column("population", "text", ROSTER_COLUMNS["population"].aliases),
 )
 #: Columns of a counts table kept as information, never as a group key.
-COUNT_INFO_PREFIXES = ("pct_", "source", "note", "ghi chu", "nguon")
+COUNT_INFO_PREFIXES = ("pct_", "source", "note", "ghi chu", "nguon", "n_total", "row_no", "department")
 
 #: Roster columns stored as pandas categoricals (group keys).
 CATEGORY_COLUMNS = ("unit_id", "task_group", "title_group", "unit_level", "population", "position")
@@ -89,7 +104,8 @@ DISPLAY = {"person_id": "Mã CB", "year": "Năm", "unit_id": "Đơn vị", "leve
            "n_excellent": "Số HTXSNV", "n_good": "Số HTTNV", "payroll_start": "Biên chế đầu năm",
            "freed_streamlining": "Số tinh giản", "freed_retirement": "Số nghỉ hưu", "freed_resignation": "Số thôi việc",
            "planned_hires": "Số tuyển dụng"}
-TOTAL_LABELS = {"tong", "tong cong", "cong", "total", "grand total", "tong so", "toan tinh", "tong hop"}
+TOTAL_LABELS = {"tong", "tong cong", "cong", "total", "grand total", "tong so", "toan tinh", "tong hop", "toan so",
+                "toan nganh", "cong chung", "tong chung", "subtotal"}
 TRUE_WORDS = {"1", "true", "yes", "y", "x", "co", "la", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "khong", "f", ""}
 POPULATIONS = {

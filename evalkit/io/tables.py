@@ -20,7 +20,8 @@ import io as _io
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,21 +39,35 @@ from .problems import AttachedProblems, InputError, Problems
 
 @dataclass
 class RawTable:
-    """Cells as read (strings or Excel values), a spreadsheet row number per row, the source."""
+    """Cells as read (text as the officer sees it), a spreadsheet row number per row, the source.
+
+    ``hidden_rows`` are the row numbers hidden in the workbook (they are read, and flagged);
+    ``notes`` are problems found while loading (formulas without a value, …) as (code, row, column,
+    value, severity, params).
+    """
 
     cells: pd.DataFrame  # columns 0..k-1, object dtype
     rows: np.ndarray  # 1-based row number as the user sees it
     file: str | None
     sheet: str | None
+    hidden_rows: tuple[int, ...] = ()
+    notes: list = field(default_factory=list)
 
 
 def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode Text" saved by Excel: UTF-16 with a BOM
+        return unicodedata.normalize("NFC", data.decode("utf-16"))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    if len(data) > 3 and data[1:2] == b"\0" and data[3:4] == b"\0":  # UTF-16 LE without a BOM
+        try:
+            return unicodedata.normalize("NFC", data.decode("utf-16-le"))
+        except UnicodeDecodeError:
+            pass
     for enc in ("cp1258",):  # Windows-1258, the Vietnamese Windows code page
         try:
             return unicodedata.normalize("NFC", data.decode(enc))
@@ -74,28 +89,141 @@ def _read_csv_cells(path: Path) -> pd.DataFrame:
                        skip_blank_lines=False, sep=delimiter, engine="c")
 
 
-def _read_xlsx_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+_ZEROS_FORMAT = re.compile(r'^0+$')
+
+
+def _shown(value, number_format: str):
+    """A number as the officer sees it where the format pads it with zeros (``000001``)."""
+    if number_format and _ZEROS_FORMAT.match(number_format) and isinstance(value, (int, float)) \
+            and not isinstance(value, bool) and float(value).is_integer() and value >= 0:
+        return str(int(value)).zfill(len(number_format))
+    return value
+
+
+def _grid(rows: list[list], width: int | None = None) -> pd.DataFrame:
+    width = max((len(r) for r in rows), default=0) if width is None else width
+    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+
+
+def _fill_merged(data: list[list], ranges) -> None:
+    """Every cell of a merged range takes the value of its top-left cell (titles across, units down)."""
+    for r0, c0, r1, c1 in ranges:
+        if r0 >= len(data):
+            continue
+        value = data[r0][c0] if c0 < len(data[r0]) else None
+        for r in range(r0, min(r1, len(data) - 1) + 1):
+            row = data[r]
+            if len(row) <= c1:
+                row.extend([None] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = value
+
+
+def _holds_table(rows: list[list]) -> bool:
+    """Whether the first rows of a sheet hold the header of a roster or of a counts table."""
+    head = pd.DataFrame({j: _text_series(pd.Series([r[j] if j < len(r) else None for r in rows], dtype=object))
+                         for j in range(max((len(r) for r in rows), default=0))})
+    raw = RawTable(head, np.arange(1, len(head) + 1), None, None)
+    for aliases, needs in ((ROSTER_ALIASES, {"level"}), (COUNT_ALIASES, set(COUNT_LEVELS))):
+        h = _find_header(raw, aliases)
+        if h is not None:
+            found = {aliases.get(L.match_key(v)) for v in _header_texts(raw, h)}
+            if found & needs:
+                return True
+    return False
+
+
+def _choose_sheet(path: Path, names: list[str], visible: list[bool], active: str | None, sheet: str | None,
+                  first_rows) -> str:
+    """The sheet to read: the one named, else the only visible sheet holding a rating table, else the
+    active visible sheet. Two or more candidates: an error listing them and ``--sheet``."""
+    if sheet is not None:
+        if sheet not in names:
+            raise _single_problem(str(path), sheet, "input.no_sheet", name=sheet,
+                                  sheets=", ".join(repr(s) for s in names))
+        return sheet
+    shown = [n for n, v in zip(names, visible, strict=True) if v]
+    if not shown:
+        raise _single_problem(str(path), None, "input.no_visible_sheet", sheets=", ".join(repr(s) for s in names))
+    if len(shown) == 1:
+        return shown[0]
+    holding = [n for n in shown if _holds_table(first_rows(n))]
+    if len(holding) == 1:
+        return holding[0]
+    if len(holding) > 1:
+        raise _single_problem(str(path), None, "input.many_sheets", sheets=", ".join(repr(s) for s in holding),
+                              example=holding[0])
+    return active if active in shown else shown[0]
+
+
+def _read_xlsx_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str, tuple[int, ...], list]:
     import openpyxl
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:  # the full reader: merged cells, hidden sheets and rows, number formats
+        wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # a corrupt or non-Excel file
         raise _single_problem(str(path), None, "input.not_excel", detail=str(exc)) from None
+    names = wb.sheetnames
+    visible = [ws.sheet_state == "visible" for ws in wb.worksheets]
+    active = wb.active.title if wb.active is not None else None
+
+    def first_rows(name):
+        return [list(r) for r in wb[name].iter_rows(max_row=30, values_only=True)]
+
+    title = _choose_sheet(path, names, visible, active, sheet, first_rows)
+    ws = wb[title]
+    data = []
+    for row in ws.iter_rows():
+        data.append([_shown(c.value, c.number_format) if c.value is not None and c.data_type == "n" else c.value
+                     for c in row])
+    _fill_merged(data, [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges])
+    hidden = tuple(sorted(r for r, d in ws.row_dimensions.items() if d.hidden and r <= len(data)))
+    notes = _formulas_without_value(path, title, data)
+    wb.close()
+    return _grid(data), title, hidden, notes
+
+
+def _formulas_without_value(path: Path, title: str, data: list[list]) -> list:
+    """Formula cells the file stores no computed value for (written by a program, never opened in Excel)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        if not any(b"<f" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")):
+            return []
+    import openpyxl
+
+    from openpyxl.utils import get_column_letter
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    notes = []
+    for r, row in enumerate(wb[title].iter_rows(values_only=True)):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and v.startswith("=") and r < len(data) and c < len(data[r]) and data[r][c] is None:
+                notes.append(("input.formula_without_value", r + 1, f"{get_column_letter(c + 1)}{r + 1}", v, "error", {}))
+    wb.close()
+    return notes
+
+
+def _read_xls_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str, tuple[int, ...], list]:
+    """Old Excel (.xls) and OpenDocument sheets through calamine: values, merged cells, hidden sheets."""
+    from python_calamine import CalamineWorkbook
+
     try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise _single_problem(str(path), sheet, "input.no_sheet", name=sheet,
-                                  sheets=", ".join(repr(s) for s in wb.sheetnames))
-        data = list(ws.iter_rows(min_row=1, values_only=True))
-        title = ws.title
-    finally:
-        wb.close()
-    width = max((len(r) for r in data), default=0)
-    frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in data], dtype=object)
-    return frame, title
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:
+        raise _single_problem(str(path), None, "input.not_excel", detail=str(exc)) from None
+    meta = wb.sheets_metadata
+    names = [m.name for m in meta]
+    visible = [str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower() for m in meta]
+
+    def values(name):
+        return [list(r) for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+
+    title = _choose_sheet(path, names, visible, None, sheet, lambda n: values(n)[:30])
+    ws = wb.get_sheet_by_name(title)
+    data = values(title)
+    ranges = getattr(ws, "merged_cell_ranges", None) or []
+    _fill_merged(data, [(a[0], a[1], b[0], b[1]) for a, b in ranges])
+    return _grid(data), title, (), []
 
 
 def _single_problem(file, sheet, code, row=None, column=None, value=None, **params) -> InputError:
@@ -105,7 +233,14 @@ def _single_problem(file, sheet, code, row=None, column=None, value=None, **para
 
 
 def load_raw(source, sheet: str | None = None) -> RawTable:
-    """Load a CSV, XLSX or DataFrame as cells with user-visible row numbers."""
+    """Load a CSV, XLSX, XLS or DataFrame as cells with user-visible row numbers.
+
+    A workbook's sheet is the one named, else the only visible sheet holding a rating table, else
+    the active visible sheet; hidden sheets are never read unless named. Merged cells take their
+    top-left value; numbers formatted with leading zeros (``000001``) keep them.
+    """
+    if isinstance(source, RawTable):
+        return source
     if isinstance(source, pd.DataFrame):
         header = pd.DataFrame([list(map(str, source.columns))], dtype=object)
         body = source.astype(object).where(source.notna(), None)
@@ -113,15 +248,18 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
         cells = pd.concat([header, body], ignore_index=True)
         cells.columns = range(cells.shape[1])
         return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), None, None)
+    if isinstance(source, str) and source == "-":
+        raise _single_problem("-", None, "input.stdin")
     path = Path(os.fspath(source))
     if not path.exists():
         raise _single_problem(str(path), None, "input.file_not_found")
+    if path.is_dir():
+        raise _single_problem(str(path), None, "input.directory")
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        cells, title = _read_xlsx_cells(path, sheet)
-        return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), str(path), title)
-    if suffix == ".xls":
-        raise _single_problem(str(path), None, "input.xls_unsupported")
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        reader = _read_xlsx_cells if suffix in (".xlsx", ".xlsm") else _read_xls_cells
+        cells, title, hidden, notes = reader(path, sheet)
+        return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), str(path), title, hidden, notes)
     if suffix in (".csv", ".txt", ".tsv", ""):
         try:
             cells = _read_csv_cells(path)
@@ -131,18 +269,28 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
     raise _single_problem(str(path), None, "input.unsupported_type", suffix=suffix)
 
 
+#: Characters a copy from a web page or Word leaves in a cell: invisible, or a space by another name.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+
+
 def _cell_text(v) -> str:
+    """A cell as trimmed NFC text, one plain space between words, no invisible characters."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return unicodedata.normalize("NFC", str(v)).strip()
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    text = unicodedata.normalize("NFC", str(v)).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text).strip()
 
 
 def _map_unique(s: pd.Series, fn) -> pd.Series:
     """``s.map(fn)`` computed once per distinct value (cells repeat a lot: units, levels, years)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    values = np.array([fn(u) for u in uniques] + [fn(None)], dtype=object)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[:] = [fn(u) for u in uniques] + [fn(None)]  # element by element: tuples stay whole
     return pd.Series(values[codes], index=s.index, dtype=object)
 
 
@@ -155,11 +303,15 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: _text_series(frame[c]) for c in frame.columns}, index=frame.index)
 
 
+def _row_keys(raw: RawTable, i: int) -> list[str]:
+    return [L.match_key(_cell_text(v)) for v in raw.cells.iloc[i].tolist()]
+
+
 def _find_header(raw: RawTable, aliases: dict[str, str], max_scan: int = 30):
+    """The row (0-based) with the most distinct known headers (at least two), or None."""
     best, best_hits = None, 0
     for i in range(min(max_scan, len(raw.cells))):
-        keys = [L.match_key(_cell_text(v)) for v in raw.cells.iloc[i].tolist()]
-        hits = len({aliases[k] for k in keys if k in aliases})
+        hits = len({aliases[k] for k in _row_keys(raw, i) if k in aliases})
         if hits > best_hits:
             best, best_hits = i, hits
     if best is None or best_hits < 2:
@@ -167,11 +319,43 @@ def _find_header(raw: RawTable, aliases: dict[str, str], max_scan: int = 30):
     return best
 
 
+def _header_rows(raw: RawTable, aliases: dict[str, str]) -> tuple[int, int] | None:
+    """``(first, last)`` header rows: one row, or two when a title row spans sub-headers.
+
+    Two rows when the row above the best one names columns the best row leaves blank (``Đơn vị``
+    merged down, ``Kết quả đánh giá, xếp loại`` over ``Điểm | Xếp loại``), or when the row below
+    holds only known headers (the sub-headers under merged titles).
+    """
+    h = _find_header(raw, aliases)
+    if h is None:
+        return None
+    if h + 1 < len(raw.cells):
+        below = [k for k in _row_keys(raw, h + 1) if k]
+        if below and all(k in aliases for k in below) and not set(below) >= set(k for k in _row_keys(raw, h) if k):
+            return h, h + 1
+    if h > 0:
+        above, here = _row_keys(raw, h - 1), _row_keys(raw, h)
+        if any(a in aliases and not b for a, b in zip(above, here, strict=True)):
+            return h - 1, h
+    return h, h
+
+
+def _header_texts(raw: RawTable, rows: tuple[int, int] | int, aliases: dict[str, str] | None = None) -> list[str]:
+    """Each column's header: the lower header row's text, else the upper row's where it names a column."""
+    first, last = (rows, rows) if isinstance(rows, int) else rows
+    lower = [_cell_text(v) for v in raw.cells.iloc[last].tolist()]
+    if first == last:
+        return lower
+    upper = [_cell_text(v) for v in raw.cells.iloc[first].tolist()]
+    return [lo if lo and (L.match_key(lo) in (aliases or {}) or not up) else up for lo, up in zip(lower, upper, strict=True)]
+
+
 # --------------------------------------------------------------------------------------------
 # Value conversion, vectorised, every failure named
 # --------------------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(\d+)([.,](\d+))?$")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:(\.)\d{3}(?:\.\d{3})*|(,)\d{3}(?:,\d{3})*|( )\d{3}(?: \d{3})*)$")
 
 
 def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -187,6 +371,61 @@ def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values.astype(float), ~ok & ~empty
 
 
+def _count_value(text: str) -> tuple[float, str | None]:
+    """One count cell: (value, problem code or None). Counts are whole numbers, so a group of three
+    digits after a dot, comma or space is a thousands separator: ``2.000``, ``1,000``, ``1 000`` = 2000,
+    1000, 1000. A whole number written with a decimal part (``1,00``, ``2.0``) could be a typo of
+    either reading: an error, as is a mix of separators (``1.000,5``)."""
+    if text is None or text == "":
+        return np.nan, None
+    t = text.lstrip("+")
+    if t.isdigit():
+        return float(int(t)), None
+    if _THOUSANDS.match(t):
+        return float(int(re.sub(r"[., ]", "", t))), None
+    m = _NUMBER.match(t)
+    if m is None:
+        return np.nan, "input.count_ambiguous" if re.fullmatch(r"[\d.,  ]+", t) else "input.count_not_number"
+    value = float(t.replace(",", "."))
+    if value < 0 or not value.is_integer():
+        return value, "input.count_range"
+    return np.nan, "input.count_ambiguous"
+
+
+def parse_count(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Counts with thousands separators read as Vietnamese and English offices write them.
+
+    Returns ``(values, codes)``: values as float (NaN for empty or bad), and per cell the problem
+    code or None, computed once per distinct text.
+
+    >>> v, c = parse_count(pd.Series(["2.000", "1,000", "12", "", "1,00", "2.5", "-1"]))
+    >>> v[:4].tolist(), c.tolist()
+    ([2000.0, 1000.0, 12.0, nan], [None, None, None, None, 'input.count_ambiguous', 'input.count_range', 'input.count_range'])
+    """
+    pairs = _map_unique(_text_series(text), lambda v: _count_value(v or ""))
+    values = np.array([p[0] for p in pairs], dtype=float)
+    codes = np.array([p[1] for p in pairs], dtype=object)
+    values[codes != None] = np.nan  # noqa: E711 - elementwise
+    return values, codes
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: 00:00:00)?$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def _year_value(text: str) -> tuple[str, bool]:
+    """A year typed into a date cell, as Excel stored it: the serial ``2026`` shows as 18/07/1905, and
+    1/1/2026 is a date in 2026. Returns (text of the year, whether it came from a date)."""
+    m = _DATE_TEXT.match(text or "")
+    if not m:
+        return text, False
+    day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    serial = (day - _EXCEL_EPOCH).days
+    if 1945 <= serial <= 2100:
+        return str(serial), True
+    return str(day.year), True
+
+
 def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     key = _map_unique(text, lambda v: L.match_key(_cell_text(v)))
     out = pd.Series(pd.NA, index=text.index, dtype="boolean")
@@ -197,7 +436,7 @@ def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], headers: dict[str, str],
-             problems: Problems) -> tuple[pd.DataFrame, np.ndarray]:
+                    problems: Problems) -> tuple[pd.DataFrame, np.ndarray]:
     """Convert raw text columns to typed columns. Returns the frame and a per-row error mask."""
     bad_row = np.zeros(len(frame), dtype=bool)
     out = {}
@@ -222,7 +461,26 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
                 problems.add_many(rows[unknown], header, text[unknown], "input.level_unknown")
                 bad_row |= unknown
             out[name] = pd.Categorical(np.where(unknown | empty, None, codes), dtype=L.LEVEL_DTYPE)
-        elif col.kind in ("score", "months", "year", "count"):
+        elif col.kind == "count":
+            v, codes = parse_count(text)
+            for code in ("input.count_not_number", "input.count_range", "input.count_ambiguous"):
+                mask = codes == code
+                if mask.any():
+                    problems.add_many(rows[mask], header, text[mask], code)
+                    bad_row |= mask
+            arr = pd.array(np.where(np.isnan(v), 0, v).astype(np.int64), dtype="Int64")
+            arr[np.isnan(v)] = pd.NA
+            out[name] = arr
+        elif col.kind in ("score", "months", "year"):
+            if col.kind == "year":
+                pairs = _map_unique(text, lambda t: _year_value(t or ""))
+                from_date = np.array([p[1] for p in pairs], dtype=bool)
+                if from_date.any():
+                    first = int(np.argmax(from_date))
+                    problems.add("input.year_from_date", row=int(rows[first]), column=header,
+                                 value=text.iloc[first], severity="warning", n=int(from_date.sum()),
+                                 year=pairs.iloc[first][0])
+                text = pd.Series([p[0] for p in pairs], index=text.index, dtype=object)
             values, bad = parse_number(text)
             bad = bad.to_numpy()
             v = values.to_numpy()
@@ -232,18 +490,15 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
             elif col.kind == "months":
                 rng = ~bad & ~np.isnan(v) & ((v < 0) | (v > 12))
                 msg_bad, msg_rng = "input.months_not_number", "input.months_range"
-            elif col.kind == "year":
+            else:
                 rng = ~bad & ~np.isnan(v) & ((v != np.floor(v)) | (v < 1945) | (v > 2100))
                 msg_bad, msg_rng = "input.year_not_number", "input.year_range"
-            else:
-                rng = ~bad & ~np.isnan(v) & ((v < 0) | (v != np.floor(v)))
-                msg_bad, msg_rng = "input.count_not_number", "input.count_range"
             for mask, msg in ((bad, msg_bad), (rng, msg_rng)):
                 if mask.any():
                     problems.add_many(rows[mask], header, text[mask], msg)
                     bad_row |= mask
             v = np.where(bad | rng, np.nan, v)
-            if col.kind in ("year", "count"):
+            if col.kind == "year":
                 out[name] = pd.array(np.where(np.isnan(v), 0, v).astype(np.int64), dtype="Int64")
                 out[name][np.isnan(v)] = pd.NA
             else:
@@ -264,30 +519,77 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
     return pd.DataFrame(out, index=frame.index), bad_row
 
 
+def _is_total_label(key: str) -> bool:
+    """``Tổng cộng``, ``Cộng khối A``, ``Toàn Sở``, ``Total``… (folded); not ``Tổng cục Thuế`` or ``Cộng đồng``."""
+    return key in TOTAL_LABELS or bool(_TOTAL_PATTERN.match(key))
+
+
+_TOTAL_PATTERN = re.compile(r"^(?:(?:tong cong|tong so|tong hop|cong chung|tong chung|sub ?total|total)\b"
+                            r"|cong\b(?! dong| hoa| tac| doan| san| thuong| ty)"
+                            r"|toan (?:so|tinh|nganh|huyen|xa|khoi|don vi|co quan|thanh pho|bo|cuc|vien)\b)")
+_SECTION_NUMBER = re.compile(r"^(?:[IVXLC]+|[A-Z])\.?$")
+_SIGNATURE = re.compile(r"nguoi lap|lap bieu|thu truong|giam doc|chu tich|truong phong|ky ten|ky ghi ro|"
+                        r"ghi ro ho ten|dong dau|ngay \S* ?thang|noi nhan|xac nhan|ghi chu|ke toan|tm |kt |"
+                        r"^\W*$")
+
+
+def _ranges(rows) -> str:
+    """``5, 7–9, 12``: row numbers as short ranges."""
+    rows = sorted(int(r) for r in rows)
+    parts, start = [], None
+    for i, r in enumerate(rows):
+        if start is None:
+            start = r
+        if i + 1 == len(rows) or rows[i + 1] != r + 1:
+            parts.append(str(start) if start == r else f"{start}–{r}")
+            start = None
+    return ", ".join(parts)
+
+
 def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column], kind: str, problems: Problems):
-    """Find the header, map it, and return (frame of raw cells with canonical names, rows, headers)."""
+    """Find the header, map it, and return (frame of raw cells with canonical names, rows, headers).
+
+    Blank rows go; a totals or section row (``Tổng cộng``, ``Cộng khối A``, ``Toàn Sở``, a total
+    label or a Roman numeral in the STT column) goes with a warning; a row with none of the required
+    values goes with a warning only when it reads as a title, note or signature line — a row that
+    holds a name, a score or a rating is an error that names it.
+    """
+    for code, row, column, value, severity, params in raw.notes:
+        problems.add(code, row=row, column=column, value=value, severity=severity, **params)
     if raw.cells.shape[0] == 0 or raw.cells.eq("").all().all():
         problems.add("input.empty_sheet" if raw.sheet else "input.empty_file", kind=kind)
         problems.raise_if_errors()
-    h = _find_header(raw, aliases)
-    if h is None:
+    found = _header_rows(raw, aliases)
+    if found is None:
         expected = ", ".join(f"{DISPLAY.get(c.name, c.name)!r} ({c.name})" for c in spec.values() if c.required)
         problems.add("input.no_header", expected=expected)
         problems.raise_if_errors()
-    header_cells = [_cell_text(v) for v in raw.cells.iloc[h].tolist()]
+    first, h = found
+    header_cells = _header_texts(raw, found, aliases)
     names, headers, seen = {}, {}, {}
     for j, text in enumerate(header_cells):
         if text == "":
             continue
         canon = aliases.get(L.match_key(text))
         name = canon if canon is not None else text
+        if name == "department" and "department" in seen:
+            name = text
         if name in seen:
+            if header_cells.index(text) < j and first != h:  # one title merged over several columns
+                continue
             problems.add("input.two_columns", row=int(raw.rows[h]), column=text, value=text,
                          name=name, first=seen[name], second=text)
             continue
         seen[name] = text
         names[j] = name
         headers[name] = text
+    if "department" in seen and "unit_id" not in seen:  # "Phòng ban" alone is the unit
+        j = next(j for j, n in names.items() if n == "department")
+        names[j] = "unit_id"
+        headers["unit_id"] = headers.pop("department")
+    elif "department" in seen:
+        problems.add("input.unit_is_agency", row=int(raw.rows[h]), column=headers["unit_id"], severity="warning",
+                     agency=headers["unit_id"], department=headers["department"])
     for c in spec.values():
         if c.required and c.name not in names.values():
             shown = DISPLAY.get(c.name)
@@ -301,26 +603,46 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
             col_text = body[j]
             filled = (col_text != "").to_numpy()
             if filled.any():
-                first = int(np.argmax(filled))
-                problems.add("input.value_without_header", row=int(rows[first]),
-                             column=f"column {j + 1}", value=col_text.iloc[first])
-    body = body[list(names)].rename(columns=names)
-    text = body
+                first_filled = int(np.argmax(filled))
+                problems.add("input.value_without_header", row=int(rows[first_filled]),
+                             column=f"column {j + 1}", value=col_text.iloc[first_filled])
+    text = body[list(names)].rename(columns=names)
     blank = text.eq("").all(axis=1).to_numpy()
-    required = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in body.columns]
-    footer = ~blank & text[required].eq("").all(axis=1).to_numpy()
+    # totals and sections first: "Tổng cộng" in the unit column, a total label or section number in STT
+    total = np.zeros(len(text), dtype=bool)
+    for col in ("unit_id", "row_no", "name"):
+        if col in text.columns:
+            keys = _map_unique(text[col], lambda v: L.match_key(v or ""))
+            total |= keys.map(_is_total_label).to_numpy(dtype=bool)
+    if "row_no" in text.columns:
+        numbered = text["row_no"].str.fullmatch(r"\d+\.?").to_numpy(dtype=bool)
+        if numbered.any():
+            total |= text["row_no"].str.match(_SECTION_NUMBER.pattern).to_numpy(dtype=bool)
+    total &= ~blank
+    for i in np.flatnonzero(total):
+        col = next(c for c in ("unit_id", "row_no", "name") if c in text.columns and text[c].iloc[i] != "")
+        problems.add("input.row_skipped_total", row=int(rows[i]), column=headers[col], value=text[col].iloc[i],
+                     severity="warning")
+    required = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in text.columns]
+    footer = ~blank & ~total & text[required].eq("").all(axis=1).to_numpy()
+    person_columns = [c for c in ("name", "score", "level", "person_id") if c in text.columns and c not in required]
     for i in np.flatnonzero(footer):
-        filled = [(headers[c], v) for c, v in text.iloc[i].items() if v != ""]
-        problems.add("input.row_skipped_no_required",
-                     row=int(rows[i]), column=filled[0][0], value=filled[0][1], severity="warning")
-    if "unit_id" in body.columns:
-        total = _map_unique(text["unit_id"], lambda v: L.match_key(v or "")).isin(TOTAL_LABELS).to_numpy() & ~blank & ~footer
-        for i in np.flatnonzero(total):
-            problems.add("input.row_skipped_total", row=int(rows[i]),
-                         column=headers["unit_id"], value=text["unit_id"].iloc[i], severity="warning")
-        footer |= total
-    keep = ~blank & ~footer
-    return body[keep].reset_index(drop=True), rows[keep], headers
+        filled = [(c, v) for c, v in text.iloc[i].items() if v != ""]
+        signature = all(_SIGNATURE.search(L.match_key(v)) for c, v in filled)
+        if any(c in person_columns for c, _ in filled) and not signature:
+            c, v = next((c, v) for c, v in filled if c in person_columns)
+            problems.add("input.person_row_incomplete", row=int(rows[i]), column=headers[c], value=v,
+                         missing=", ".join(headers.get(r, r) for r in required))
+        else:
+            problems.add("input.row_skipped_no_required", row=int(rows[i]), column=headers[filled[0][0]],
+                         value=filled[0][1], severity="warning")
+    keep = ~blank & ~footer & ~total
+    if raw.hidden_rows:
+        hidden = np.isin(rows, np.asarray(raw.hidden_rows)) & keep
+        if hidden.any():
+            problems.add("input.hidden_rows", row=int(rows[hidden][0]), severity="warning",
+                         n=int(hidden.sum()), rows=_ranges(rows[hidden]))
+    return text[keep].reset_index(drop=True), rows[keep], headers
 
 
 def finish_read(frame: pd.DataFrame, bad_row: np.ndarray, problems: Problems, errors: str) -> pd.DataFrame:
@@ -338,7 +660,8 @@ def finish_read(frame: pd.DataFrame, bad_row: np.ndarray, problems: Problems, er
     return frame
 
 
-def read_roster(source, sheet: str | None = None, *, year: int | None = None, errors: str = "raise") -> pd.DataFrame:
+def read_roster(source, sheet: str | None = None, *, year: int | None = None, errors: str = "raise",
+                merge_similar_units: bool = False) -> pd.DataFrame:
     """Read a roster (one row per person) from CSV, XLSX or a DataFrame.
 
     Parameters
@@ -346,6 +669,9 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
     source : path or DataFrame
     sheet : sheet name for workbooks (default: the first sheet)
     year : fills ``year`` when the file has no year column
+    merge_similar_units : take unit (and task group) names equal up to case and diacritics
+        (``Phòng Nội vụ`` / ``PHÒNG NỘI VỤ`` / ``Phong Noi vu``) as one, under the most used spelling;
+        either way a warning names them
     errors : ``"raise"`` raises :class:`~evalkit.InputError` listing every problem;
         ``"collect"`` returns the usable rows and puts every other row in the problems table.
 
@@ -370,6 +696,9 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
     if "year" not in frame.columns:
         frame["year"] = pd.array([year] * len(frame), dtype="Int64")
     frame.insert(0, "source_row", rows.astype(np.int64))
+    for col in ("unit_id", "department", "task_group"):
+        if col in frame.columns:
+            frame[col] = similar_names(frame[col], rows, headers.get(col, col), problems, merge_similar_units)
     # duplicates: one person once a year
     key = frame[["person_id", "year"]]
     dup = key.duplicated(keep=False).to_numpy() & frame["person_id"].notna().to_numpy()
@@ -392,13 +721,13 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
 
 def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
     """The assessment year from a title line above the header ("… NĂM 2026"), if there is no year column."""
-    h = _find_header(raw, ROSTER_ALIASES)
-    if h is None:
+    header = _header_rows(raw, ROSTER_ALIASES)
+    if header is None:
         return None
-    if any(ROSTER_ALIASES.get(L.match_key(_cell_text(v))) == "year" for v in raw.cells.iloc[h].tolist()):
+    if any(ROSTER_ALIASES.get(L.match_key(v)) == "year" for v in _header_texts(raw, header, ROSTER_ALIASES)):
         return None
     found = {}
-    for i in range(h):
+    for i in range(header[0]):
         for v in raw.cells.iloc[i].tolist():
             for m in re.finditer(r"\bnam (\d{4})\b", L.match_key(_cell_text(v))):
                 found.setdefault(int(m.group(1)), (int(raw.rows[i]), _cell_text(v)))
@@ -409,13 +738,53 @@ def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
     return yr
 
 
-def read_counts(source, sheet: str | None = None, *, errors: str = "raise") -> pd.DataFrame:
+def similar_names(values: pd.Series, rows: np.ndarray, header: str, problems: Problems, merge: bool) -> pd.Series:
+    """Names equal up to case, diacritics and punctuation: a warning naming them; merged when asked.
+
+    >>> p = Problems()
+    >>> similar_names(pd.Series(["Phòng Nội vụ", "PHÒNG NỘI VỤ", "Phong Noi vu", "Phòng Nội vụ"]), np.arange(2, 6),
+    ...               "Đơn vị", p, merge=True).tolist()
+    ['Phòng Nội vụ', 'Phòng Nội vụ', 'Phòng Nội vụ', 'Phòng Nội vụ']
+    >>> p.records[0]["params"]["names"]
+    "'Phòng Nội vụ', 'PHÒNG NỘI VỤ', 'Phong Noi vu'"
+    """
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    if len(uniques) < 2:
+        return values
+    keys = pd.Series([L.match_key(str(u)) for u in uniques])
+    if not keys.duplicated().any():
+        return values
+    used = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    first_row = np.full(len(uniques), np.iinfo(np.int64).max)
+    np.minimum.at(first_row, codes[codes >= 0], np.asarray(rows)[codes >= 0])
+    target = np.arange(len(uniques))
+    for _, idx in keys.groupby(keys).groups.items():
+        idx = np.asarray(idx)
+        if len(idx) < 2:
+            continue
+        idx = idx[np.argsort(first_row[idx], kind="stable")]
+        main = idx[np.argmax(used[idx])]
+        names = ", ".join(repr(str(uniques[i])) for i in idx)
+        problems.add("input.similar_units_merged" if merge else "input.similar_units", row=int(first_row[idx[0]]),
+                     column=header, value=str(uniques[idx[0]]), severity="warning", names=names,
+                     name=str(uniques[main]))
+        if merge:
+            target[idx] = main
+    if not merge:
+        return values
+    merged = np.asarray(uniques, dtype=object)[target]
+    out = np.where(codes >= 0, merged[np.maximum(codes, 0)], None)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def read_counts(source, sheet: str | None = None, *, errors: str = "raise", merge_similar_units: bool = False) -> pd.DataFrame:
     """Read a counts table (one row per group, counts per level) from CSV, XLSX or a DataFrame.
 
     Count columns become ``n_excellent, n_good, n_completed, n_not_completed`` (and
     ``n_not_rated``), nullable integers: an empty cell is *unknown* (a warning), never zero. Columns
     named ``pct_*``, ``source*`` or ``note`` are kept as information; every other column is a group
-    key.
+    key. A ``Tổng số`` column must equal the sum of the levels; totals and subtotal rows are left
+    out with a warning; two rows for one group and a row with counts but no unit are errors.
 
     >>> t = read_counts(pd.DataFrame({"Đơn vị": ["Sở A"], "HTXSNV": [3], "HTTNV": [10]}))
     >>> t[["unit_id", "n_excellent", "n_good"]].to_dict("records")
@@ -432,9 +801,44 @@ def read_counts(source, sheet: str | None = None, *, errors: str = "raise") -> p
                 problems.add_many(rows[missing], headers[name], [""] * int(missing.sum()),
                                   "input.count_empty_unknown", severity="warning")
     frame.insert(0, "source_row", rows.astype(np.int64))
+    for col in ("unit_id", "department", "task_group"):
+        if col in frame.columns:
+            frame[col] = similar_names(frame[col], rows, headers.get(col, col), problems, merge_similar_units)
+    bad_row |= _reconcile_counts(frame, rows, headers, problems)
     frame.attrs["headers"] = headers
     frame.attrs["source"] = {"file": raw.file, "sheet": raw.sheet}
     return finish_read(frame, bad_row, problems, errors)
+
+
+def _reconcile_counts(frame: pd.DataFrame, rows: np.ndarray, headers: dict[str, str], problems: Problems) -> np.ndarray:
+    """Errors for rows that do not add up, rows with counts and no unit, and groups listed twice."""
+    bad = np.zeros(len(frame), dtype=bool)
+    levels = [c for c in COUNT_LEVELS if c in frame.columns]
+    if "n_total" in frame.columns and levels:
+        parts = frame[levels].astype("Int64").fillna(0).sum(axis=1).to_numpy()
+        total = frame["n_total"].to_numpy(dtype=float, na_value=np.nan)
+        rated = {"n_excellent", "n_good", "n_completed", "n_not_completed"} <= set(levels)
+        off = ~np.isnan(total) & ((total != parts) if rated else (total < parts))
+        for i in np.flatnonzero(off):
+            problems.add("input.total_mismatch", row=int(rows[i]), column=headers["n_total"], value=int(total[i]),
+                         total=int(total[i]), parts=int(parts[i]),
+                         columns=" + ".join(headers[c] for c in levels))
+        bad |= off
+    if "unit_id" in frame.columns:
+        blank = frame["unit_id"].isna().to_numpy()
+        for i in np.flatnonzero(blank):
+            problems.add("input.unit_blank", row=int(rows[i]), column=headers["unit_id"], value="")
+        bad |= blank
+        keys = [c for c in group_columns(frame) if c in frame.columns] + (["department"] if "department" in frame.columns else [])
+        dup = frame.duplicated(keys, keep=False).to_numpy() & ~blank
+        if dup.any():
+            first = frame[dup].groupby(keys, dropna=False, sort=False)["source_row"].transform("min").to_numpy()
+            for i, fr in zip(np.flatnonzero(dup), first, strict=True):
+                if rows[i] != fr:
+                    problems.add("input.group_twice", row=int(rows[i]), column=headers["unit_id"],
+                                 value=frame["unit_id"].iloc[i], first_row=int(fr))
+                    bad[i] = True
+    return bad
 
 
 def group_columns(counts: pd.DataFrame) -> list[str]:
@@ -447,31 +851,30 @@ def group_columns(counts: pd.DataFrame) -> list[str]:
 def detect_kind(source, sheet: str | None = None) -> str:
     """'roster' or 'counts', from the header row."""
     raw = load_raw(source, sheet)
-    counts_h = _find_header(raw, COUNT_ALIASES)
+    counts_h = _header_rows(raw, COUNT_ALIASES)
     if counts_h is not None:
-        keys = {COUNT_ALIASES.get(L.match_key(_cell_text(v))) for v in raw.cells.iloc[counts_h].tolist()}
+        keys = {COUNT_ALIASES.get(L.match_key(v)) for v in _header_texts(raw, counts_h, COUNT_ALIASES)}
         if keys & set(COUNT_LEVELS):
             return "counts"
     return "roster"
 
 
-def read_any(data, sheet: str | None = None):
+def read_any(data, sheet: str | None = None, *, merge_similar_units: bool = False):
     """A roster or counts table in canonical columns: ``(frame, kind, problems)``.
 
     ``data`` is a path (read and validated; ``kind`` from its header row) or a DataFrame (taken as
     it is when its columns are already canonical, else read like a file). ``problems`` is the table
     of warnings, or None for a canonical DataFrame.
     """
-    if isinstance(data, (str, os.PathLike)):
-        kind = detect_kind(data, sheet)
-    elif isinstance(data, pd.DataFrame):
+    if isinstance(data, pd.DataFrame):
         if "n_excellent" in data.columns:
             return data, "counts", None
         if {"level", "unit_id"} <= set(data.columns):
             return data, "roster", None
-        kind = detect_kind(data)
-    else:
+    elif not isinstance(data, (str, os.PathLike, RawTable)):
         raise TypeError("data must be a DataFrame or a path to a CSV/XLSX file")
+    raw = load_raw(data, sheet)
+    kind = detect_kind(raw)
     reader = read_counts if kind == "counts" else read_roster
-    frame = reader(data, sheet)
+    frame = reader(raw, merge_similar_units=merge_similar_units)
     return frame, kind, frame.evalkit.problems

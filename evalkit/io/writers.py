@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import html
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..version import __version__
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,7 +36,7 @@ def records(df: pd.DataFrame) -> list[dict]:
     """
     out = []
     for rec in df.to_dict("records"):
-        clean = {}
+        clean: dict = {}
         for k, v in rec.items():
             if v is None or v is pd.NA or (isinstance(v, float) and v != v):
                 clean[k] = None
@@ -47,11 +48,6 @@ def records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _version() -> str:
-    try:
-        return metadata.version("evalkit")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-        return "unknown"
 
 def file_sha256(path) -> str:
     h = hashlib.sha256()
@@ -109,7 +105,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
         if not len(df):
             ws.append([empty_text])
     path = Path(path)
-    wb.properties.creator = f"evalkit {_version()}"
+    wb.properties.creator = f"evalkit {__version__}"
     wb.save(path)
     return path
 

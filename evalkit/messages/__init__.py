@@ -15,7 +15,9 @@ A parameter written ``{name!level}`` is a rating-level code shown by its name in
 
 from __future__ import annotations
 
+import re
 import string
+from fractions import Fraction
 from dataclasses import dataclass, field
 
 from .. import levels as L
@@ -73,6 +75,61 @@ class Message:
         return self.text("en")
 
 
+_INSTRUMENTS_VI = (("Decree ", "Nghị định "), ("Resolution ", "Nghị quyết "), ("Circular ", "Thông tư "),
+                   ("Regulation ", "Quy định "), ("Guidance ", "Hướng dẫn "), ("Law ", "Luật "),
+                   ("Quảng Ninh provincial practice (provincial text not found)",
+                    "thực tiễn tỉnh Quảng Ninh (chưa tìm thấy văn bản của tỉnh)"))
+_ARTICLE = re.compile(r"^(?:new )?(?:Art\. ?(\d+))?,? ?(?:(?:new )?cl\. ?(\d+))?(?:\(([a-zđ])\)| point ([a-zđ]))?(.*)$")
+
+_AMENDS = re.compile(r"^Art\. ?(\d+), new cl\. ?(\d+) of Art\. ?(\d+) of Decree (\S+)$")
+
+
+def cite(reference, lang: str = "en", status: str | None = None) -> str:
+    """A citation as an official letter quotes it: ``Điều 20 khoản 5 điểm a Nghị định 335/2025/NĐ-CP``
+    (vi) or ``Decree 335/2025/NĐ-CP, Art. 20 cl. 5(a)`` (en), with the source status in words if given.
+
+    >>> from types import SimpleNamespace as R
+    >>> ref = R(instrument="Decree 335/2025/NĐ-CP", article="Art. 20 cl. 5(a)")
+    >>> cite(ref, "vi"), cite(ref, "en", "confirmed")
+    ('Điều 20 khoản 5 điểm a Nghị định 335/2025/NĐ-CP', 'Decree 335/2025/NĐ-CP, Art. 20 cl. 5(a) (confirmed by two or more sources)')
+    """
+    instrument, article = str(reference.instrument), (reference.article or "").strip()
+    if lang == "vi":
+        for en, vi in _INSTRUMENTS_VI:
+            instrument = instrument.replace(en, vi)
+        amend = _AMENDS.match(article)
+        if amend:
+            a, c, a2, other = amend.groups()
+            text = f"Điều {a} {instrument} (bổ sung khoản {c} Điều {a2} Nghị định {other})"
+            return text + (f" ({render(f'status.{status}', lang)})" if status else "")
+        m = _ARTICLE.match(article) if article else None
+        parts = []
+        if m and (m.group(1) or m.group(2)) and not m.group(5).strip():
+            if m.group(1):
+                parts.append(f"Điều {m.group(1)}")
+            if m.group(2):
+                parts.append(f"khoản {m.group(2)}")
+            if m.group(3) or m.group(4):
+                parts.append(f"điểm {m.group(3) or m.group(4)}")
+        text = " ".join(parts + [instrument])  # an article we cannot put in Vietnamese words is left out
+    else:
+        text = ", ".join(x for x in (instrument, article) if x)
+    if status:
+        text += f" ({render(f'status.{status}', lang)})"
+    return text
+
+
+def percent(ratio, lang: str = "en") -> str:
+    """A ratio as a percentage: ``1/5`` → ``20%``; ``1/3`` → ``33.33%`` (``33,33%`` in vi).
+
+    >>> percent("1/5"), percent("1/3", "vi")
+    ('20%', '33,33%')
+    """
+    value = Fraction(str(ratio)) * 100
+    text = str(int(value)) if value.denominator == 1 else f"{float(value):.2f}"
+    return (text.replace(".", ",") if lang == "vi" else text) + "%"
+
+
 def label(name: str, lang: str = "en", /, **params) -> str:
     """A report label (``label.<name>`` in the catalogue)."""
     return render(f"label.{name}", lang, **params)
@@ -94,5 +151,5 @@ def yes_no(lang: str = "en") -> tuple[str, str]:
     return render("label.yes", lang), render("label.no", lang)
 
 
-__all__ = ["CATALOGUE", "LANGS", "Message", "MessageError", "column_label", "column_labels", "label", "render",
-           "yes_no"]
+__all__ = ["CATALOGUE", "LANGS", "Message", "MessageError", "cite", "column_label", "column_labels", "label", "percent",
+           "render", "yes_no"]

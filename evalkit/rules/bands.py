@@ -118,16 +118,84 @@ def annual_average(periods: Sequence[Sequence]) -> list[Fraction]:
     return out
 
 
-def annual_scores(frame: pd.DataFrame, by="person_id", score="score", scale: int = 10**6) -> pd.DataFrame:
-    """Vectorised exact annual average of period scores in a long table (one row per period).
+def annual_scores(frame: pd.DataFrame, by="person_id", score="score", date="2026-12-31") -> pd.DataFrame:
+    """Exact annual score per person: the average of their period scores in a long table, banded exactly.
 
-    Scores are scaled to integers (``scale`` = 10⁶ keeps six decimals), summed exactly, and divided
-    once, so the float result compares with the band thresholds as the exact average does.
-    Returns one row per ``by`` with ``score`` (the average), ``n_periods``.
+    Every score is read as the decimal it was written as (a float by its shortest repr), scaled by
+    the largest number of decimals present — not a fixed six — and summed as integers; the
+    average is the exact fraction ``total / n``. ``level_by_score`` compares that fraction with the
+    band thresholds exactly, so 89.9999995 stays GOOD and 90 is EXCELLENT.
+
+    Returns one row per ``by`` with ``score`` (the nearest float, for display), ``score_exact``
+    (a :class:`~fractions.Fraction`), ``n_periods`` and ``level_by_score``.
+
+    >>> t = annual_scores(pd.DataFrame({"person_id": ["a", "a", "b"], "score": [89.999999, 90.0000000, 90]}))
+    >>> t[["person_id", "n_periods", "level_by_score"]].to_dict("list")
+    {'person_id': ['a', 'b'], 'n_periods': [2, 1], 'level_by_score': ['GOOD', 'EXCELLENT']}
+    >>> annual_scores(pd.DataFrame({"person_id": ["a"], "score": [89.9999995]}))["level_by_score"].tolist()
+    ['GOOD']
     """
-    scaled = np.rint(frame[score].to_numpy(dtype=float) * scale).astype(np.int64)
-    g = pd.DataFrame({"k": scaled}).groupby([frame[c] for c in ([by] if isinstance(by, str) else by)], sort=True)
-    total = g["k"].sum()
-    n = g["k"].count()
-    avg = total.to_numpy() / (n.to_numpy() * scale)  # one correctly rounded division of exact integers
-    return pd.DataFrame({score: avg, "n_periods": n.to_numpy()}, index=total.index).reset_index()
+    values = frame[score]
+    codes, uniques = pd.factorize(values, sort=False)
+    if (codes < 0).any():
+        raise ValueError("a period score is missing; drop unscored periods first (see io.periods)")
+    exact = [exact_score(v) for v in uniques]
+    scale = 1
+    for f in exact:
+        while (f * scale).denominator != 1:
+            scale *= 10
+    scaled = [int(f * scale) for f in exact]
+    keys = [frame[c] for c in ([by] if isinstance(by, str) else by)]
+    if max((abs(x) for x in scaled), default=0) * max(len(frame), 1) < 2**62:
+        ints = np.asarray(scaled, dtype=np.int64)[codes]
+        g = pd.Series(ints).groupby([k.to_numpy() for k in keys], sort=True)
+        total, n = g.sum(), g.count()
+        totals = [int(x) for x in total.to_numpy()]
+    else:  # very long decimals: Python integers
+        g = pd.Series(np.asarray(scaled, dtype=object)[codes]).groupby([k.to_numpy() for k in keys], sort=True)
+        total, n = g.agg(lambda s: sum(s, 0)), g.count()
+        totals = [int(x) for x in total.to_numpy()]
+    counts = n.to_numpy()
+    avg = [Fraction(tot, int(k) * scale) for tot, k in zip(totals, counts, strict=True)]
+    out = pd.DataFrame({score: [float(a) for a in avg], "score_exact": avg, "n_periods": counts}, index=total.index)
+    out["level_by_score"] = band_exact(avg, date)
+    out.index.names = [by] if isinstance(by, str) else list(by)
+    return out.reset_index()
+
+
+def band_exact(scores: Sequence[Fraction], date="2026-12-31") -> list[str]:
+    """Band levels of exact scores (fractions), lower bounds inclusive.
+
+    >>> band_exact([Fraction(90), Fraction(8999999999, 100000000), Fraction(50), Fraction(4999, 100)])
+    ['EXCELLENT', 'GOOD', 'COMPLETED', 'NOT_COMPLETED']
+    """
+    t = thresholds(date)
+    order = [(t[L.EXCELLENT], L.EXCELLENT), (t[L.GOOD], L.GOOD), (t[L.COMPLETED], L.COMPLETED)]
+    return [next((lv for lo, lv in order if s >= lo), L.NOT_COMPLETED) for s in scores]
+
+
+def rate_roster_by_score(roster: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``level_by_score`` and ``level`` of a roster of annual scores (e.g. from period scores).
+
+    Each row is banded exactly (``score_exact`` when present, else ``score``) by the thresholds in
+    force in its year, then the overrides set NOT_COMPLETED: ``disciplined``, ``degradation``, and
+    for leaders ``unit_corruption``.
+
+    >>> r = pd.DataFrame({"year": 2026, "score": [90, 89.9999995, 95], "disciplined": [False, False, True]})
+    >>> rate_roster_by_score(r)["level"].astype(str).tolist()
+    ['EXCELLENT', 'GOOD', 'NOT_COMPLETED']
+    """
+    out = roster.copy()
+    exact = out["score_exact"].tolist() if "score_exact" in out.columns else [exact_score(v) for v in out["score"]]
+    years = pd.to_numeric(out["year"], errors="coerce").to_numpy(dtype=float)
+    levels = np.full(len(out), None, dtype=object)
+    for y in np.unique(years[~np.isnan(years)]):
+        sel = np.flatnonzero(years == y)
+        levels[sel] = band_exact([exact[i] for i in sel], int(y))
+    n = len(out)
+    col = lambda c: out[c] if c in out.columns else None  # noqa: E731
+    override = _flag(col("degradation"), n) | _flag(col("disciplined"), n) | (
+        _flag(col("is_leader"), n) & _flag(col("unit_corruption"), n))
+    out["level_by_score"] = levels
+    out["level"] = pd.Categorical(np.where(override, L.NOT_COMPLETED, levels), dtype=L.LEVEL_DTYPE)
+    return out

@@ -197,9 +197,14 @@ class KeyCoder:
 
 
 def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den: np.ndarray):
-    """Apply granted exceptions: a granted ratio changes num/den; a granted count fixes the cap."""
+    """Apply granted exceptions: a granted ratio changes num/den in the group and the groups inside it;
+    a granted count fixes the cap of the group granted only (``keys`` of exactly its columns). Groups
+    inside it in finer scopes keep their own cap, or are exempt under the reading
+    ``count_exception_finer_groups="exempt"`` (cap = their excellent count)."""
     fixed = np.full(len(keys), -1, dtype=np.int64)
+    exempt = np.zeros(len(keys), dtype=bool)
     label = np.full(len(keys), None, dtype=object)
+    scope_cols = set(keys.columns) - {"year"}
     for exc in policy.exceptions:
         cols = dict(exc.group)
         if not set(cols) <= set(keys.columns):
@@ -212,10 +217,14 @@ def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den
         if exc.ratio is not None:
             num = np.where(match, exc.ratio.numerator, num)
             den = np.where(match, exc.ratio.denominator, den)
-        else:
+        elif scope_cols == set(cols):
             fixed = np.where(match, exc.count, fixed)
+        elif getattr(policy, "count_exception_finer_groups", "own_cap") == "exempt":
+            exempt |= match
+        else:
+            continue  # a finer group inside the granted one keeps its own cap
         label[match] = exc.describe()
-    return num, den, fixed, label
+    return num, den, fixed, label, exempt
 
 
 def group_requirements(counts: dict[str, np.ndarray], policy: "Policy", keys: pd.DataFrame | None = None):
@@ -230,7 +239,8 @@ def group_requirements(counts: dict[str, np.ndarray], policy: "Policy", keys: pd
     num = np.full(n, ratio.numerator, dtype=np.int64)
     den = np.full(n, ratio.denominator, dtype=np.int64)
     if keys is not None and policy.exceptions:
-        num, den, fixed, exc_label = _exception_ratios(keys, policy, num, den)
+        num, den, fixed, exc_label, exempt = _exception_ratios(keys, policy, num, den)
+        fixed = np.where(exempt & (fixed < 0), E, fixed)  # exempt: the cap is the group's own count
     else:
         fixed, exc_label = np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object)  # all None
     base = base_count(E, G, C, N, R, policy.base)

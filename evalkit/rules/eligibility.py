@@ -1,5 +1,7 @@
 """Decree 90/2020 ceilings: the highest level the measurable facts allow, and ratings above it.
 
+Decree 90 governs cadres and public employees, and civil servants until their assessment moves to
+Law 80/2025 and Decree 335/2025 (2026); each row is judged by the values in force in its year.
 Facts read from the roster when present (each optional): ``months_worked``, ``maternity_leave``,
 ``leave_months``, ``disciplined``, and for leaders ``targets_exceeded_share``, ``on_time_share``,
 ``managed_units_completed_share``, ``managed_units_good_share``; for other staff
@@ -13,6 +15,11 @@ Facts read from the roster when present (each optional): ``months_worked``, ``ma
 ['EXCELLENT', 'NOT_RATED', 'COMPLETED']
 >>> check_ceilings(r)["above_ceiling"].tolist()
 [False, True, True]
+>>> level_ceiling(r)["ceiling_reason"].iloc[2].text("en")
+'3 to under 6 months of leave: at most completed (Decree 90)'
+>>> r2 = r.assign(year=2026, population="civil_servant")   # Decree 335's own rules from 2026
+>>> level_ceiling(r2)["ceiling"].tolist()
+['EXCELLENT', 'EXCELLENT', 'EXCELLENT']
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .. import levels as L
-from ..parameters import load
+from ..messages import Message
+from ..parameters import NotInForce, as_date, load
 
 _P = "decree_90_2020.eligibility"
 _RANK = {code: i for i, code in enumerate(L.ALL_LEVELS)}  # smaller = better
@@ -45,49 +53,126 @@ def _below(share: np.ndarray, threshold: Fraction) -> np.ndarray:
     return ~np.isnan(share) & (share * threshold.denominator < threshold.numerator)
 
 
-def level_ceiling(roster: pd.DataFrame, date=None) -> pd.DataFrame:
-    """``ceiling`` (best level allowed) and ``ceiling_reason`` per row. Missing facts impose no limit."""
+def _pct(share: Fraction) -> str:
+    pct = share * 100
+    return f"{pct.numerator}%" if pct.denominator == 1 else f"{float(pct):g}%"
+
+
+def decree_90_governs(roster: pd.DataFrame) -> np.ndarray:
+    """Rows Decree 90's ceilings govern: every row, except civil servants in years their assessment
+    follows Law 80/2025 and Decree 335/2025 (``law_80_2025.assessment.assessment_from``), whose
+    worked-period rule replaces Decree 90's (no 3–6-month leave ceiling on 2026 civil servants)."""
+    if "population" not in roster.columns or "year" not in roster.columns:
+        return np.ones(len(roster), dtype=bool)
     tree = load()
-    if date is None:
-        years = roster["year"].dropna().astype(int) if "year" in roster.columns else pd.Series([2025])
-        date = int(years.max()) if len(years) else 2025
-    get = lambda k: tree.get(f"{_P}.{k}", date)  # noqa: E731
+    years = pd.to_numeric(roster["year"], errors="coerce").to_numpy(dtype=float)
+    out = np.ones(len(roster), dtype=bool)
+    cs = (roster["population"].astype(object) == "civil_servant").to_numpy()
+    for y in np.unique(years[~np.isnan(years)]):
+        try:
+            start = as_date(tree.get("law_80_2025.assessment.assessment_from", int(y)))
+        except NotInForce:
+            continue
+        if as_date(int(y)) >= start:
+            out[cs & (years == y)] = False
+    return out
+
+
+def level_ceiling(roster: pd.DataFrame, date=None) -> pd.DataFrame:
+    """``ceiling`` (best level allowed) and ``ceiling_reason`` (a :class:`~evalkit.messages.Message`) per row.
+
+    Thresholds are the parameters in force in each row's year (``date`` overrides it for every row);
+    missing facts impose no limit; rows Decree 90 does not govern (:func:`decree_90_governs`) have
+    no ceiling.
+    """
     n = len(roster)
     rank = np.zeros(n, dtype=np.int64)  # EXCELLENT
     reason = np.full(n, "", dtype=object)
-
-    def limit(mask, level, why):
-        nonlocal rank
-        tighter = mask & (_RANK[level] > rank)
-        rank = np.where(tighter, _RANK[level], rank)
-        reason[tighter] = why
-
-    leader = _flag(roster, "is_leader")
-    limit(~leader & _below(_col(roster, "tasks_overcompleted_share"), get("staff_excellent_tasks_overcompleted")),
-          L.GOOD, "under half of tasks over-completed: not excellent (Decree 90, Arts. 8–13)")
-    limit(leader & _below(_col(roster, "targets_exceeded_share"), get("leader_excellent_targets_exceeded")),
-          L.GOOD, "leader: under 50% of targets exceeded: not excellent (Decree 90)")
-    managed_bad = (_below(_col(roster, "managed_units_completed_share"), get("leader_units_completed"))
-                   | _below(_col(roster, "managed_units_good_share"), get("leader_units_good")))
-    limit(leader & (_below(_col(roster, "on_time_share"), get("leader_good_on_time")) | managed_bad),
-          L.COMPLETED, "leader: targets on time or managed units below the threshold: at most completed (Decree 90)")
-    leave = _col(roster, "leave_months", 0.0)
-    min_months = get("min_months_worked")
-    limit((leave >= get("leave_months_cap_from")) & (leave < min_months), L.COMPLETED,
-          "3 to under 6 months of leave: at most completed (Decree 90)")
-    failed = _col(roster, "criteria_failed_share")
-    half = get("staff_failed_criteria_not_completed")
-    limit(~leader & ~np.isnan(failed) & (failed * half.denominator > half.numerator), L.NOT_COMPLETED,
-          "over half of task criteria failed: not completed (Decree 90)")
-    if get("discipline_means_not_completed"):
-        limit(_flag(roster, "disciplined"), L.NOT_COMPLETED, "disciplined in the year: not completed (Decree 48/2023)")
-    months = _col(roster, "months_worked", 12.0)
-    limit((months < min_months) & ~_flag(roster, "maternity_leave"), L.NOT_RATED,
-          "under 6 months worked: not rated (Decree 90)")
+    governed = decree_90_governs(roster)
+    if date is not None or "year" not in roster.columns:
+        day = date if date is not None else 2025
+        blocks = [(np.ones(n, dtype=bool), day)]
+    else:
+        years = pd.to_numeric(roster["year"], errors="coerce").to_numpy(dtype=float)
+        blocks = [(years == y, int(y)) for y in np.unique(years[~np.isnan(years)])]
+    for rows, day in blocks:
+        rows = rows & governed
+        if rows.any():
+            _limits(roster, rows, day, rank, reason)
     out = pd.DataFrame(index=roster.index)
     out["ceiling"] = pd.Categorical(np.array(L.ALL_LEVELS, dtype=object)[rank], dtype=L.LEVEL_DTYPE)
     out["ceiling_reason"] = reason
     return out
+
+
+def _limits(roster: pd.DataFrame, rows: np.ndarray, date, rank: np.ndarray, reason: np.ndarray) -> None:
+    """Tighten ``rank``/``reason`` on ``rows`` by the Decree 90 limits in force on ``date``."""
+    tree = load()
+    try:
+        tree.value(f"{_P}.min_months_worked", date)
+    except NotInForce:
+        return  # before Decree 90
+
+    def get(k):
+        return tree.get(f"{_P}.{k}", date)
+
+    def limit(mask, level, code, **params):
+        tighter = rows & mask & (_RANK[level] > rank)
+        rank[tighter] = _RANK[level]
+        reason[tighter] = Message(code, params)
+
+    leader = _flag(roster, "is_leader")
+    staff_share = get("staff_excellent_tasks_overcompleted")
+    limit(~leader & _below(_col(roster, "tasks_overcompleted_share"), staff_share), L.GOOD,
+          "ceiling.staff_tasks", share=_pct(staff_share))
+    targets = get("leader_excellent_targets_exceeded")
+    limit(leader & _below(_col(roster, "targets_exceeded_share"), targets), L.GOOD,
+          "ceiling.leader_targets", share=_pct(targets))
+    on_time, completed, good = get("leader_good_on_time"), get("leader_units_completed"), get("leader_units_good")
+    managed_bad = (_below(_col(roster, "managed_units_completed_share"), completed)
+                   | _below(_col(roster, "managed_units_good_share"), good))
+    limit(leader & (_below(_col(roster, "on_time_share"), on_time) | managed_bad), L.COMPLETED,
+          "ceiling.leader_units", on_time=_pct(on_time), completed=_pct(completed), good=_pct(good))
+    leave = _col(roster, "leave_months", 0.0)
+    min_months, low = get("min_months_worked"), get("leave_months_cap_from")
+    if get("leave_ceiling_in_force"):
+        limit((leave >= low) & (leave < min_months), L.COMPLETED, "ceiling.leave", low=low, high=min_months)
+    failed = _col(roster, "criteria_failed_share")
+    half = get("staff_failed_criteria_not_completed")
+    limit(~leader & ~np.isnan(failed) & (failed * half.denominator > half.numerator), L.NOT_COMPLETED,
+          "ceiling.criteria_failed", share=_pct(half))
+    discipline = tree.value(f"{_P}.discipline_means_not_completed", date)
+    if discipline.value:
+        limit(disciplined_in_year(roster, date), L.NOT_COMPLETED, "ceiling.disciplined",
+              instrument=discipline.reference.instrument)
+    months = months_worked(roster, date)
+    limit((months < min_months) & ~_flag(roster, "maternity_leave"), L.NOT_RATED, "ceiling.months", months=min_months)
+
+
+def disciplined_in_year(roster: pd.DataFrame, date) -> np.ndarray:
+    """Who counts as disciplined in the assessment year, by the reading ``discipline_year``.
+
+    ``decision`` (evalkit default): a discipline decided in the year — the ``disciplined`` flag, or
+    ``discipline_decision_year`` equal to the row's year when that column is given; ``violation``:
+    ``discipline_violation_year`` equal to the row's year (the flag when that column is absent).
+    """
+    reading = load().get("readings.defaults.discipline_year", date)
+    column = {"decision": "discipline_decision_year", "violation": "discipline_violation_year"}[reading]
+    if column in roster.columns and "year" in roster.columns:
+        return (pd.to_numeric(roster[column], errors="coerce").to_numpy(dtype=float)
+                == pd.to_numeric(roster["year"], errors="coerce").to_numpy(dtype=float))
+    return _flag(roster, "disciplined")
+
+
+def months_worked(roster: pd.DataFrame, date) -> np.ndarray:
+    """Months worked by the reading ``months_basis``: calendar months (``months_worked``, evalkit
+    default) or working days ÷ ``working_days_per_month`` (``days_worked``, when that reading is set
+    and the column given). A missing value counts as a full year (no limit)."""
+    tree = load()
+    if tree.get("readings.defaults.months_basis", date) == "working_days" and "days_worked" in roster.columns:
+        per = tree.get("readings.defaults.working_days_per_month", date)
+        return _col(roster, "days_worked", 12.0 * per) / per
+    return _col(roster, "months_worked", 12.0)
 
 
 def check_ceilings(roster: pd.DataFrame, date=None) -> pd.DataFrame:

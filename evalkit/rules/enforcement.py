@@ -58,39 +58,137 @@ def within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray | No
     return pos
 
 
-def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray, nested: bool):
+#: Largest number of candidates the exact crossed-scope solver takes (two scopes: a linear program
+#: whose matrix is totally unimodular, so its optimum is whole; three or more: an integer program).
+EXACT_MAX_CANDIDATES = {2: 200_000, 3: 5_000}
+#: Seconds the integer program for three or more crossed scopes may take before the bound is used.
+EXACT_TIME_LIMIT = 10.0
+
+
+def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray, nested: bool,
+                     report_exact: bool = False):
     """Choose whom to demote among the eligible (excellent, covered) people. Pure array code.
 
     ``group_of[s]`` is each eligible person's group in scope ``s`` (finest scope first), ``need[s]``
-    the minimal demotions per group, ``worst`` each person's worst-first position. Each scope's pass
-    tops its groups up to their need, lowest-ranked first; demotions never undo an earlier scope.
-    With nested scopes this is the least number possible; with two crossed scopes a maximum-flow
-    matching comes first (``_two_crossed_scopes``) and the result is again the least; with more,
-    people whose groups in other scopes still need demotions are preferred (always compliant, the
-    lower bound reported). Returns (demoted mask, scope index that demoted).
+    the minimal demotions per group, ``worst`` each person's worst-first position (distinct).
+
+    - Nested scopes: each scope's pass tops its groups up to their need, lowest-ranked first; the
+      least number possible, and the lowest-ranked people in each group.
+    - Crossed scopes: among the sets with the fewest demotions, the one with the least sum of
+      rank positions (:func:`crossed_exact`; two scopes always, three or more when small enough) —
+      the same whatever the row order. Otherwise a feasible set (people whose groups in other
+      scopes still need demotions first) and the lower bound reported.
+
+    Returns ``(demoted mask, scope index that demoted)``, and whether the count is exactly minimal
+    when ``report_exact``.
     """
     m = len(worst)
     demoted = np.zeros(m, dtype=bool)
-    by_scope = np.full(m, -1, dtype=np.int64)
-    if not nested and len(group_of) == 2:
-        demoted, by_scope = _two_crossed_scopes(group_of, need, worst)
+    if nested or len(group_of) == 1:
+        for gs, ns in zip(group_of, need, strict=True):
+            extra = np.maximum(ns - np.bincount(gs[demoted], minlength=len(ns)), 0)
+            if extra.any():
+                cand = ~demoted & (extra[gs] > 0)
+                demoted |= cand & (within_group_position(gs, worst, cand) < extra[gs])
+        exact = True
+    else:
+        solved = crossed_exact(group_of, need, worst)
+        exact = solved is not None
+        if exact:
+            demoted = solved
+        else:
+            if len(group_of) == 2:
+                demoted, _ = _two_crossed_scopes(group_of, need, worst)
+                exact = True  # the maximum-flow matching then the top-up is minimal in count
+            for s, (gs, ns) in enumerate(zip(group_of, need, strict=True)):
+                extra = np.maximum(ns - np.bincount(gs[demoted], minlength=len(ns)), 0)
+                if not extra.any():
+                    continue
+                pref = np.zeros(m, dtype=np.int64)
+                for t, (gt, nt) in enumerate(zip(group_of, need, strict=True)):
+                    if t != s:
+                        pref += (nt - np.bincount(gt[demoted], minlength=len(nt)) > 0)[gt]
+                cand = ~demoted & (extra[gs] > 0)
+                demoted |= cand & (within_group_position(gs, worst - pref * (m + 1), cand) < extra[gs])
+    by_scope = attribute(group_of, need, worst, demoted)
+    return (demoted, by_scope, exact) if report_exact else (demoted, by_scope)
+
+
+def attribute(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray, demoted: np.ndarray):
+    """Which scope each demotion answers: scopes in order, each group's need taken lowest-ranked first."""
+    by_scope = np.full(len(worst), -1, dtype=np.int64)
     for s, (gs, ns) in enumerate(zip(group_of, need, strict=True)):
-        extra = np.maximum(ns - np.bincount(gs[demoted], minlength=len(ns)), 0)
-        if not extra.any():
-            continue
-        key = worst
-        if not nested:
-            pref = np.zeros(m, dtype=np.int64)
-            for t, (gt, nt) in enumerate(zip(group_of, need, strict=True)):
-                if t != s:
-                    pref += (nt - np.bincount(gt[demoted], minlength=len(nt)) > 0)[gt]
-            key = worst - pref * (m + 1)
-        cand = ~demoted & (extra[gs] > 0)
-        pos = within_group_position(gs, key, cand)
-        pick = cand & (pos < extra[gs])
-        demoted |= pick
+        free = demoted & (by_scope < 0)
+        already = np.bincount(gs[demoted & (by_scope >= 0)], minlength=len(ns))
+        pos = within_group_position(gs, worst, free)
+        pick = free & (pos < np.maximum(ns - already, 0)[gs])
         by_scope[pick] = s
-    return demoted, by_scope
+    by_scope[demoted & (by_scope < 0)] = 0
+    return by_scope
+
+
+def crossed_exact(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray):
+    """The fewest demotions meeting every crossed scope's needs, lowest-ranked among them; None if too big.
+
+    First the least count subject to Σ in each group ≥ its need, then, among sets of that count, the
+    least sum of rank positions (0 = worst): the lowest-ranked minimal set.
+    Only people in a group with a need are candidates; they and the groups are put in a canonical
+    order (by rank) before solving, so the row order of the file cannot change the answer. With two
+    scopes the constraint matrix is a bipartite incidence matrix (totally unimodular) and the
+    linear program's optimum is whole; otherwise ``scipy.optimize.milp`` solves the integer programs
+    within :data:`EXACT_TIME_LIMIT` seconds each (if the second times out, the first's set is kept).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix
+
+    m = len(worst)
+    if m == 0 or not any(n.any() for n in need):
+        return np.zeros(m, dtype=bool)
+    cand = np.zeros(m, dtype=bool)
+    for gs, ns in zip(group_of, need, strict=True):
+        cand |= ns[gs] > 0
+    idx = np.flatnonzero(cand)
+    idx = idx[np.argsort(worst[idx], kind="stable")]  # canonical: worst first
+    k = len(idx)
+    if k > EXACT_MAX_CANDIDATES[min(len(group_of), 3)]:
+        return None
+    rows, cols, lower = [], [], []
+    offset = 0
+    for gs, ns in zip(group_of, need, strict=True):
+        g = gs[idx]
+        wanted = np.flatnonzero(ns > 0)
+        first = np.full(len(ns), k, dtype=np.int64)  # canonical group order: by its worst candidate
+        np.minimum.at(first, g, np.arange(k))
+        wanted = wanted[np.argsort(first[wanted], kind="stable")]
+        row_of = np.full(len(ns), -1, dtype=np.int64)
+        row_of[wanted] = offset + np.arange(len(wanted))
+        keep = row_of[g] >= 0
+        rows.append(row_of[g][keep])
+        cols.append(np.arange(k)[keep])
+        lower.append(ns[wanted].astype(float))
+        offset += len(wanted)
+    a = csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
+                   shape=(offset, k))
+    covers = LinearConstraint(a, np.concatenate(lower), np.inf)
+    two = len(group_of) == 2
+    opts = {"time_limit": EXACT_TIME_LIMIT}
+    # 1. the least count (two scopes: a totally unimodular program, its optimum whole)
+    first = milp(np.ones(k), constraints=covers, bounds=Bounds(0, 1), integrality=np.full(k, 0 if two else 1),
+                 options=opts)
+    if first.status != 0 or first.x is None:
+        return None
+    x = np.rint(first.x)
+    if not np.allclose(first.x, x, atol=1e-6):
+        return None
+    # 2. among sets of that count, the least sum of rank positions (worst = 0)
+    count = LinearConstraint(np.ones((1, k)), 0, x.sum())
+    second = milp(np.arange(k, dtype=float), constraints=[covers, count], bounds=Bounds(0, 1),
+                  integrality=np.ones(k), options=opts)
+    if second.status == 0 and second.x is not None and np.allclose(second.x, np.rint(second.x), atol=1e-6):
+        x = np.rint(second.x)
+    demoted = np.zeros(m, dtype=bool)
+    demoted[idx[x > 0.5]] = True
+    return demoted
 
 
 def _two_crossed_scopes(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray):
@@ -144,7 +242,7 @@ def enforce_arrays(level_codes: np.ndarray, scope_groups: list[tuple[np.ndarray,
         counts = counts_from_codes(gi, n_groups, codes)
         need.append(group_requirements(counts, policy)[2])
         group_of.append(gi[eligible])
-    demoted_e, _ = select_demotions(group_of, need, worst_key[eligible], nested)
+    demoted_e = select_demotions(group_of, need, worst_key[eligible], nested)[0]
     demoted = np.zeros(len(level_codes), dtype=bool)
     demoted[eligible[demoted_e]] = True
     return demoted

@@ -1,15 +1,24 @@
 """Recruitment quotas: the limits on new hires that streamlining and retirement free, exactly.
 
-Resolution 39-NQ/TW limits new recruitment to 50% of the posts freed by streamlining and 50% of
-the posts freed by retirement or resignation; Quảng Ninh reserves half of the annual quota left
-after streamlining for high-quality candidates; Decree 29/2023 makes two consecutive years with one
-COMPLETED and one NOT_COMPLETED rating a ground for streamlining. Every open reading is a field of
-:class:`RecruitmentPolicy`.
+Resolution 39-NQ/TW limits new recruitment by the posts freed by streamlining and by retirement
+or resignation; Decree 113/2018's wording pools the two counts before taking the share (the
+default reading, ``pool_sources``); Quảng Ninh reserves part of the quota left after streamlining
+for high-quality candidates. The named policies are declared in ``params/policies/recruitment.yaml``
+and every open reading is a field of :class:`RecruitmentPolicy`.
 
 >>> plan = pd.DataFrame({"unit_id": ["A"], "year": [2026], "payroll_start": [100],
 ...     "freed_streamlining": [5], "freed_retirement": [3], "freed_resignation": [1], "planned_hires": [5]})
 >>> recruitment_limits(plan, get_recruitment_policy())[["limit", "holds", "over_by"]].to_dict("records")
 [{'limit': 4, 'holds': False, 'over_by': 1}]
+
+Cumulative reading: one over-hire leaves no room later, never a negative limit.
+
+>>> plan = pd.DataFrame({"unit_id": "A", "year": [2024, 2025, 2026], "payroll_start": 100,
+...     "freed_streamlining": [10, 0, 0], "freed_retirement": [0, 4, 1], "freed_resignation": 0,
+...     "planned_hires": [9, 0, 0]})
+>>> t = recruitment_limits(plan, get_recruitment_policy(freed_posts="cumulative"))
+>>> t[["limit", "holds", "earlier_over_hire"]].to_dict("list")
+{'limit': [5, 0, 0], 'holds': [False, True, True], 'earlier_over_hire': [0, 2, 2]}
 """
 
 from __future__ import annotations
@@ -17,11 +26,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..parameters import ParameterValue, load
+from ..messages import Message, cite, render
+from ..parameters import ParameterValue, as_date, load
+from ..policies import policy_file
 
 #: The count columns of a recruitment plan.
 PLAN_COUNT_FIELDS = ["payroll_start", "freed_streamlining", "freed_retirement", "freed_resignation", "planned_hires",
@@ -36,26 +48,47 @@ class RecruitmentPolicyError(ValueError):
 
 @dataclass(frozen=True)
 class RecruitmentPolicy:
-    """Readings of the recruitment rules; every open point of the rule is a field (docs/rules/recruitment.md)."""
+    """Readings of the recruitment rules; every open point of the rule is a field (docs/rules/recruitment.md).
+
+    Declared in ``params/policies/recruitment.yaml``: each reading names a parameter, looked up at
+    the plan's date. ``round_each`` is the old name of ``not pool_sources``.
+    """
 
     name: str
-    title_en: str
-    title_vi: str
+    titles: tuple[str, str]
     share_of_streamlined: Fraction
     share_of_retired: Fraction
     resignations_count: bool = True  #: do resignations free posts like retirements?
     freed_posts: str = "same_year"  #: 'same_year' or 'cumulative' (unused allowance carries over)
     pooling: str = "per_unit"  #: 'per_unit' or 'pooled' (one province-wide limit per year)
-    rounding: str = "floor"  #: rounding of 50% of an odd count
-    round_each: bool = True  #: round each source's allowance, or their sum once
+    rounding: str = "floor"  #: rounding of the share of an odd count
+    pool_sources: bool = True  #: pool streamlined and retired posts before taking the share (Decree 113/2018)
     high_quality_share: Fraction | None = None  #: share of the quota reserved for high-quality candidates
     high_quality_rounding: str = "half_up"
+    high_quality_reserve_on: str = "limit"  #: the reserve is a share of the 'limit' or of the 'planned_hires'
+    article: tuple[str, str] = ("", "")
     references: tuple[ParameterValue, ...] = field(default=(), compare=False)
+    sources: tuple[tuple[str, ParameterValue], ...] = field(default=(), compare=False)
 
     READINGS = ("share_of_streamlined", "share_of_retired", "resignations_count", "freed_posts", "pooling",
-                "rounding", "round_each", "high_quality_share", "high_quality_rounding")
+                "rounding", "pool_sources", "high_quality_share", "high_quality_rounding", "high_quality_reserve_on")
+
+    @property
+    def title_en(self) -> str:
+        return self.titles[0]
+
+    @property
+    def title_vi(self) -> str:
+        return self.titles[1]
+
+    @property
+    def round_each(self) -> bool:
+        """Each source's share rounded on its own (the opposite of ``pool_sources``)."""
+        return not self.pool_sources
 
     def replace(self, **readings) -> "RecruitmentPolicy":
+        if "round_each" in readings:
+            readings["pool_sources"] = not readings.pop("round_each")
         problems = []
         for k, v in readings.items():
             if k not in self.READINGS:
@@ -66,48 +99,83 @@ class RecruitmentPolicy:
                 problems.append(f"freed_posts={v!r} is not 'same_year' or 'cumulative'")
             elif k == "pooling" and v not in ("per_unit", "pooled"):
                 problems.append(f"pooling={v!r} is not 'per_unit' or 'pooled'")
-            elif k in ("resignations_count", "round_each") and not isinstance(v, bool):
+            elif k == "high_quality_reserve_on" and v not in ("limit", "planned_hires"):
+                problems.append(f"high_quality_reserve_on={v!r} is not 'limit' or 'planned_hires'")
+            elif k in ("resignations_count", "pool_sources") and not isinstance(v, bool):
                 problems.append(f"{k}={v!r} must be True or False")
             elif k in ("share_of_streamlined", "share_of_retired", "high_quality_share") and v is not None:
                 if isinstance(v, float):
                     problems.append(f"{k}={v!r}: give an exact fraction such as '1/2'")
         if problems:
             raise RecruitmentPolicyError(f"invalid readings for {self.name}: " + "; ".join(problems))
-        conv = {k: (Fraction(v) if k.endswith("share") or k.startswith("share") else v) if v is not None else None
+        conv: dict[str, Any] = {k: (Fraction(v) if "share" in k and k != "share_kind" else v) if v is not None else None
                 for k, v in readings.items()}
         return dataclasses.replace(self, **conv)
 
+    def summary(self, lang: str = "en") -> str:
+        """The rule in words, built from its readings."""
+        text = render("recruitment.summary", lang, share_s=_pct(self.share_of_streamlined),
+                      share_r=_pct(self.share_of_retired),
+                      resign=render("recruitment.resignations", lang) if self.resignations_count else "",
+                      pooled=render("recruitment.pooled" if self.pool_sources else "recruitment.separate", lang),
+                      freed=render(f"recruitment.freed.{self.freed_posts}", lang))
+        if self.high_quality_share is not None:
+            text += render("recruitment.hq", lang, share=_pct(self.high_quality_share),
+                           on=render(f"reading.high_quality_reserve_on.{self.high_quality_reserve_on}", lang))
+        return text
+
     def describe(self, lang: str = "en") -> str:
-        lines = [self.title_vi if lang == "vi" else self.title_en, ""]
+        """Title, article, status, the rule in words, each reading with its source (evalkit defaults marked)."""
+        statuses = {v.status for v in self.references}
+        status = next((s for s in ("to_verify", "single", "confirmed") if s in statuses), "default")
+        lines = [f"{self.name}: {self.title_vi if lang == 'vi' else self.title_en}",
+                 render("explain.article", lang, article=self.article[1] if lang == "vi" else self.article[0]),
+                 render("explain.status", lang, status=render(f"status.{status}", lang)), "", self.summary(lang), "",
+                 render("explain.readings", lang)]
+        given = dict(self.sources)
         for k in self.READINGS:
-            lines.append(f"  {k}: {getattr(self, k)}")
-        lines += ["", "Căn cứ:" if lang == "vi" else "Sources:"]
+            src = given.get(k)
+            origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
+                      render("explain.from_source", lang, ref=cite(src.reference, lang),
+                             status=render(f"status.{src.status}", lang)) if src is not None
+                      else render("explain.set_here", lang))
+            lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {getattr(self, k)}  ({origin})")
+        lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(f"  {ref.name} = {ref.value} — {ref.reference} [{ref.status}], from {ref.start}")
+            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=cite(ref.reference, lang),
+                                status=render(f"status.{ref.status}", lang), start=str(ref.start)))
         return "\n".join(lines)
 
 
+def _pct(share: Fraction) -> str:
+    pct = share * 100
+    return f"{pct.numerator}%" if pct.denominator == 1 else str(share)
+
+
+def _declared() -> dict:
+    return policy_file("recruitment")
+
+
 def recruitment_policy_names() -> list[str]:
-    return ["quang-ninh-2022-recruitment", "resolution-39-2015"]
+    return sorted(_declared())
 
 
-def get_recruitment_policy(name: str | RecruitmentPolicy = "resolution-39-2015", **readings) -> RecruitmentPolicy:
+def get_recruitment_policy(name: str | RecruitmentPolicy = "resolution-39-2015", date=None,
+                           **readings) -> RecruitmentPolicy:
+    """A declared recruitment policy with its parameters as in force on ``date`` (default: its start)."""
     if isinstance(name, RecruitmentPolicy):
         return name.replace(**readings) if readings else name
-    tree = load()
-    r39 = tuple(tree.value(f"resolution_39_2015.recruitment.{k}", "2015-04-17")
-                for k in ("hires_share_of_streamlined", "hires_share_of_retired"))
-    if name == "resolution-39-2015":
-        pol = RecruitmentPolicy(name, "Resolution 39-NQ/TW: new hires ≤ 50% of posts freed by streamlining and by retirement/resignation",
-                                "Nghị quyết 39-NQ/TW: tuyển mới ≤ 50% số tinh giản và ≤ 50% số nghỉ hưu, thôi việc",
-                                r39[0].value, r39[1].value, references=r39)
-    elif name == "quang-ninh-2022-recruitment":
-        hq = tree.value("quang_ninh.high_quality_recruitment.reserved_share", "2022-01-01")
-        pol = RecruitmentPolicy(name, "Quảng Ninh 2022: Resolution 39 limits, and 50% of the quota reserved for high-quality candidates",
-                                "Quảng Ninh 2022: giới hạn theo Nghị quyết 39, dành 50% chỉ tiêu cho nguồn chất lượng cao",
-                                r39[0].value, r39[1].value, high_quality_share=hq.value, references=r39 + (hq,))
-    else:
+    if name not in _declared():
         raise RecruitmentPolicyError(f"no recruitment policy {name!r}; known: {', '.join(recruitment_policy_names())}")
+    spec = _declared()[name]
+    start = as_date(spec["from"])
+    day = max(as_date(date), start) if date is not None else start
+    tree = load()
+    sources = tuple((k, tree.value(param, day)) for k, param in spec["readings"].items())
+    pol = RecruitmentPolicy(name, (spec["title"]["en"], spec["title"]["vi"]),
+                            article=(spec["article"]["en"], spec["article"]["vi"]),
+                            references=tuple(v for _, v in sources if v.status != "default"), sources=sources,
+                            **dict[str, Any]({k: v.value for k, v in sources}))
     return pol.replace(**readings) if readings else pol
 
 
@@ -125,6 +193,19 @@ def share_of(count, share: Fraction, how: str) -> np.ndarray:
     [2, 2]
     """
     return _round(np.asarray(count, dtype=np.int64) * share.numerator, share.denominator, how)
+
+
+class WhyText(tuple):
+    """The messages that explain one plan row; ``str()`` gives English, :meth:`text` any language."""
+
+    def text(self, lang: str = "en") -> str:
+        return "; ".join(m.text(lang) for m in self)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __contains__(self, item) -> bool:  # "not high-quality" in why
+        return item in str(self) if isinstance(item, str) else tuple.__contains__(self, item)
 
 
 def recruitment_limits(plan: pd.DataFrame, pol: RecruitmentPolicy) -> pd.DataFrame:
@@ -149,27 +230,38 @@ def recruitment_limits(plan: pd.DataFrame, pol: RecruitmentPolicy) -> pd.DataFra
     H = df["planned_hires"].to_numpy(dtype=np.int64)
     a_s = share_of(S, pol.share_of_streamlined, pol.rounding)
     a_r = share_of(R, pol.share_of_retired, pol.rounding)
-    if pol.round_each or pol.share_of_streamlined != pol.share_of_retired:
-        yearly = a_s + a_r
-    else:
-        yearly = share_of(S + R, pol.share_of_streamlined, pol.rounding)
+    pooled = pol.pool_sources and pol.share_of_streamlined == pol.share_of_retired
+    yearly = share_of(S + R, pol.share_of_streamlined, pol.rounding) if pooled else a_s + a_r
+    deficit = np.zeros(len(df), dtype=np.int64)
     if pol.freed_posts == "cumulative":
-        # allowance carries over within a unit: limit_t = Σ_{τ≤t} yearly_τ − Σ_{τ<t} hires_τ
-        cum_allow = pd.Series(yearly).groupby(df["unit_id"]).cumsum().to_numpy()
-        prev_hires = (pd.Series(H).groupby(df["unit_id"]).cumsum() - H).to_numpy()
-        limit = cum_allow - prev_hires
+        # allowance to date (pooled: the share of all posts freed to date, rounded once) less earlier hires;
+        # an earlier over-hire leaves no room, never a negative limit
+        unit = df["unit_id"]
+        if pooled:
+            freed_to_date = pd.Series(S + R).groupby(unit).cumsum().to_numpy()
+            cum_allow = share_of(freed_to_date, pol.share_of_streamlined, pol.rounding)
+        else:
+            cum_allow = pd.Series(yearly).groupby(unit).cumsum().to_numpy()
+        prev_hires = (pd.Series(H).groupby(unit).cumsum() - H).to_numpy()
+        room = cum_allow - prev_hires
+        deficit = np.maximum(-room, 0)
+        limit = np.maximum(room, 0)
     else:
         limit = yearly
     df["freed_for_retirement"] = R
     df["allowance_streamlining"] = a_s
     df["allowance_retirement"] = a_r
     df["limit"] = limit
+    df["earlier_over_hire"] = deficit
     df["over_by"] = np.maximum(H - limit, 0)
     holds = H <= limit
-    why = [f"hires {h} ≤ limit {lim}" if h <= lim else f"hires {h} exceed the limit {lim} by {h - lim}"
+    why = [[Message("recruitment.holds", {"hires": int(h), "limit": int(lim)}) if h <= lim else
+            Message("recruitment.exceeds", {"hires": int(h), "limit": int(lim), "over": int(h - lim)})]
            for h, lim in zip(H, limit, strict=True)]
+    for i in np.flatnonzero(deficit > 0):
+        why[i].append(Message("recruitment.deficit", {"deficit": int(deficit[i])}))
     if pol.high_quality_share is not None:
-        quota = np.maximum(limit, 0)
+        quota = np.maximum(limit, 0) if pol.high_quality_reserve_on == "limit" else H
         reserved = share_of(quota, pol.high_quality_share, pol.high_quality_rounding)
         hq = df["planned_high_quality"]
         known = hq.notna().to_numpy()
@@ -181,12 +273,12 @@ def recruitment_limits(plan: pd.DataFrame, pol: RecruitmentPolicy) -> pd.DataFra
         df["non_hq_limit"] = non_hq_limit
         df["non_hq_over_by"] = np.where(known, np.maximum(non_hq - non_hq_limit, 0), 0)
         for i in np.flatnonzero(~hq_ok):
-            why[i] += (f"; {non_hq[i]} hires are not high-quality but only {non_hq_limit[i]} may be "
-                       f"({reserved[i]} of the quota {quota[i]} reserved)")
+            why[i].append(Message("recruitment.hq_exceeds", {"non_hq": int(non_hq[i]), "allowed": int(non_hq_limit[i]),
+                                                             "reserved": int(reserved[i]), "quota": int(quota[i])}))
         for i in np.flatnonzero(~known):
-            why[i] += "; high-quality hires not given: reservation not checked"
+            why[i].append(Message("recruitment.hq_unknown"))
         holds = holds & hq_ok
     df["holds"] = holds
-    df["why"] = why
+    df["why"] = [WhyText(w) for w in why]
     df["reference"] = "; ".join(str(r.reference) for r in pol.references)
     return df

@@ -1,10 +1,12 @@
 """Monte Carlo experiments: what a cap policy does to ratings, accuracy, fairness and gaming.
 
 The province's structure (units, staff, groups) is generated once from the seed; each replicate
-draws latent performance, leniency and noise. Replicates are processed in chunks, stacked so that
-every chunk is one vectorised pass through the *same* enforcement code as :func:`evalkit.enforce_cap`
-(:func:`evalkit.compliance.enforce_arrays`). Each chunk's draws come from its own child of the
-seed's ``SeedSequence``, so results are identical with or without an executor.
+draws latent performance, leniency and noise from its *own* seed (``SeedSequence([seed, 2, r])``),
+so a replicate's numbers do not depend on ``chunk``, on the executor or on how many replicates
+run. Replicates are processed in chunks, stacked so that every chunk is one vectorised pass
+through the *same* enforcement code as :func:`evalkit.enforce_cap`
+(:func:`evalkit.rules.enforcement.enforce_arrays`). Every policy runs on the same draws (common
+random numbers), so :meth:`Experiment.contrasts` gives paired differences.
 
 >>> res = compare(ProvinceSpec(n_staff=3000, n_communes=20, n_districts=2), replicates=4, seed=1,
 ...               policies={"no cap": None, "decree 335": "decree-335-2025"}, applies_to_all=True)
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from .. import levels as L
 from .. import policies as P
@@ -37,17 +41,36 @@ _EXC, _GOOD, _COMP, _NC, _NR = (_LEVEL_ORDER[c] for c in (L.EXCELLENT, L.GOOD, L
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How raters behave. ``honest``: no leniency between units; ``lenient``: unit leniency as in
-    the spec; ``strategic``: lenient, and a share of units (``strategic_share``) respond to the cap:
-    they move COMPLETED up to GOOD to enlarge the base of a ``good``-based cap (the rule's own
-    incentive) and top-code to the cap (propose exactly as many excellent as it allows)."""
+    """How raters respond to the reading in force (docs/behaviour-model.md).
+
+    ``honest``: no leniency between units, ratings follow scores. ``lenient``: unit leniency
+    (``ProvinceSpec.leniency_sd``) but no response to the cap. ``strategic``: lenient, and a share
+    ``strategic_share`` of units best-respond to the policy in force:
+
+    * when the cap's base counts GOOD (``good`` or ``good_or_better``), moving COMPLETED up to GOOD
+      enlarges it, so each of their COMPLETED is moved up with probability ``upgrade_completed``;
+      under no cap or a base that does not count GOOD nothing is gained and nothing is moved;
+    * they propose as EXCELLENT the largest number ``k`` of their best-scored GOOD-or-better staff
+      for which ``k ≤ cap(base after the proposal)`` holds in every scope — the most the reading lets
+      them keep. Under the ``proposed`` timing this is what stops them zeroing their own base (a
+      unit that proposed every GOOD as EXCELLENT would have a base of 0 and end with none); under
+      ``final`` timing it equals what minimal enforcement of an all-excellent proposal leaves. They
+      are never demoted.
+
+    ``strategic_share`` and ``upgrade_completed`` are assumptions (no published estimate); the
+    sweeps vary them.
+    """
 
     name: str = "lenient"
     strategic_share: float = 0.3
+    upgrade_completed: float = 1.0
 
     def __post_init__(self):
         if self.name not in BEHAVIOURS:
             raise ValueError(f"behaviour {self.name!r} is not one of {', '.join(BEHAVIOURS)}")
+        for k in ("strategic_share", "upgrade_completed"):
+            if not 0 <= getattr(self, k) <= 1:
+                raise ValueError(f"{k} must lie in [0, 1], got {getattr(self, k)!r}")
 
 
 @dataclass
@@ -99,26 +122,35 @@ class _Task:
     struct: _Structure
     policies: list
     behaviour: Behaviour
-    seed: np.random.SeedSequence
+    seed: int
     first_replicate: int
     replicates: int
     applies_to_all: bool
+    tag: dict = field(default_factory=dict)  # columns added to the results (sweeps)
+
+
+def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
+    """The seed of one replicate's draws: independent of chunking and of the number of replicates."""
+    return np.random.SeedSequence([seed, 2, replicate])
 
 
 def _draw(task: _Task) -> dict[str, np.ndarray]:
-    """The chunk's random draws and pre-cap ratings, all from the chunk's own seed."""
+    """The chunk's random draws and pre-cap ratings, each replicate from its own seed."""
     st = task.struct
     R, n = task.replicates, len(st.unit_idx)
     spec = st.spec.replace(leniency_sd=0.0) if task.behaviour.name == "honest" else st.spec
-    rng = np.random.default_rng(task.seed)
-    draws = draw_scores(spec, st.units, st.unit_idx, rng, replicates=R)
-    disciplined = rng.random((R, n)) < spec.disciplined_share
+    parts = {k: [] for k in ("theta", "score", "unit_effect", "leniency", "disciplined", "upgrade_u")}
+    for r in range(R):
+        rng = np.random.default_rng(replicate_seed(task.seed, task.first_replicate + r))
+        d = draw_scores(spec, st.units, st.unit_idx, rng, replicates=1)
+        for k in ("theta", "score", "unit_effect", "leniency"):
+            parts[k].append(d[k][0])
+        parts["disciplined"].append(rng.random(n) < spec.disciplined_share)
+        parts["upgrade_u"].append(rng.random(n))
+    draws = {k: np.stack(v) for k, v in parts.items()}
     codes = band_codes(draws["score"])
-    codes[disciplined] = _NC
+    codes[draws.pop("disciplined")] = _NC
     codes[:, ~st.rated] = _NR
-    if task.behaviour.name == "strategic":
-        gaming = st.strategic_unit[st.unit_idx]
-        codes[:, gaming] = np.where(codes[:, gaming] == _COMP, _GOOD, codes[:, gaming])
     # worst first: lowest score, ties by the larger person index first — an integer key, no sort
     steps = np.rint(draws["score"] / spec.score_step).astype(np.int64)
     draws["worst"] = (steps * (n + 1) + (n - np.arange(n))[None, :]).ravel()
@@ -126,34 +158,43 @@ def _draw(task: _Task) -> dict[str, np.ndarray]:
     return draws
 
 
-def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Final level codes (R, n), the covered mask (n,) and the reported pre-cap codes under one policy.
-
-    Strategic units top-code to the cap: they propose every GOOD-or-better person as excellent and
-    keep the best-scored as many as the cap allows — exactly what minimal enforcement of that
-    proposal leaves — so they report the final set themselves and are never demoted.
-    """
+def _enforce_codes(task: _Task, draws: dict, codes: np.ndarray, covered: np.ndarray, pol: P.Policy) -> np.ndarray:
+    """Demotion mask (R, n) of minimal enforcement of ``pol`` on ``codes``."""
     st = task.struct
-    R, n = draws["codes"].shape
-    covered = _covered(st, pol, task.applies_to_all)
-    codes = draws["codes"]
-    if pol is None:
-        return codes, covered, codes
-    gaming = None
-    if task.behaviour.name == "strategic":
-        gaming = np.broadcast_to(st.strategic_unit[st.unit_idx] & covered, (R, n))
-        codes = np.where(gaming & (codes == _GOOD), _EXC, codes)
-    flat = codes.ravel()
+    R, n = codes.shape
     scopes = sorted(pol.scopes, key=len, reverse=True)
     nested = all(set(scopes[j]) <= set(scopes[i]) for i in range(len(scopes)) for j in range(i + 1, len(scopes)))
     groups = []
     for scope in scopes:
         gi, ng = _scope_codes(st, scope)
         groups.append(((gi[None, :] + (np.arange(R) * ng)[:, None]).ravel(), ng * R))
-    demoted = enforce_arrays(flat, groups, np.tile(covered, R), draws["worst"], pol, nested)
-    final = np.where(demoted, _GOOD, flat).reshape(R, n)
-    reported = draws["codes"] if gaming is None else np.where(gaming, final, draws["codes"])
-    return final, covered, reported
+    return enforce_arrays(codes.ravel(), groups, np.tile(covered, R), draws["worst"], pol, nested).reshape(R, n)
+
+
+def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Final level codes (R, n), the covered mask (n,) and the reported pre-cap codes under one policy.
+
+    Strategic units best-respond to ``pol`` (see :class:`Behaviour`): they move COMPLETED up where
+    the base counts GOOD, then report as EXCELLENT exactly the best-scored people that minimal
+    final-timing enforcement of an all-excellent proposal would keep — the largest set the cap
+    allows under either timing — so they are never demoted.
+    """
+    st = task.struct
+    covered = _covered(st, pol, task.applies_to_all)
+    codes = draws["codes"]
+    if pol is None:
+        return codes, covered, codes
+    if task.behaviour.name == "strategic":
+        gaming = (st.strategic_unit[st.unit_idx] & covered)[None, :]
+        if pol.base in ("good", "good_or_better") and task.behaviour.upgrade_completed > 0:
+            move = gaming & (codes == _COMP) & (draws["upgrade_u"] < task.behaviour.upgrade_completed)
+            codes = np.where(move, _GOOD, codes)
+        proposal = np.where(gaming & (codes == _GOOD), _EXC, codes)
+        keep = _enforce_codes(task, draws, proposal, covered, pol.replace(timing="final"))
+        best = np.where(keep, _GOOD, proposal)
+        codes = np.where(gaming, best, codes)
+    demoted = _enforce_codes(task, draws, codes, covered, pol)
+    return np.where(demoted, _GOOD, codes), covered, codes
 
 
 def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -178,11 +219,17 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
         if key not in theta_rank_cache:
             theta_rank_cache[key] = _ranks(theta[:, c])
         rho = _spearman_levels(theta_rank_cache[key], fin)
+        rho_best = _spearman_best(fin)
         top_c = top[:, c]
         n_exc = exc.sum(axis=1)
+        n_top = top_c.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             precision = (exc & top_c).sum(axis=1) / n_exc
-            recall = (exc & top_c).sum(axis=1) / top_c.sum(axis=1)
+            recall = (exc & top_c).sum(axis=1) / n_top
+            # the best any rating with the same number excellent could do
+            precision_relative = precision / np.minimum(1.0, n_top / n_exc)
+            recall_relative = recall / np.minimum(1.0, n_exc / n_top)
+            accuracy_relative = rho / rho_best
             strong_c = strong_person[:, c]
             rec_strong = (exc & top_c & strong_c).sum(axis=1) / (top_c & strong_c).sum(axis=1)
             rec_other = (exc & top_c & ~strong_c).sum(axis=1) / (top_c & ~strong_c).sum(axis=1)
@@ -192,9 +239,11 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows.append(pd.DataFrame({
             "replicate": task.first_replicate + np.arange(R), "policy": name, "covered": n_c,
             "share_excellent_before": (reported[:, c] == _EXC).mean(axis=1), "share_excellent": n_exc / n_c,
-            "demotions": dem[:, c].sum(axis=1), "spearman": rho, "precision_top20": precision,
-            "recall_top20": recall, "strong_unit_penalty": rec_other - rec_strong,
-            "strategic_gain": share_gaming - share_other,
+            "demotions": dem[:, c].sum(axis=1), "spearman": rho, "spearman_best": rho_best,
+            "accuracy_relative": accuracy_relative, "precision_top20": precision,
+            "precision_relative": precision_relative, "recall_top20": recall,
+            "recall_relative": recall_relative, "strong_unit_penalty": rec_other - rec_strong,
+            "strategic_gain": share_gaming - share_other, **task.tag,
         }))
         band = st.size_band[c]
         nb = len(SIZE_LABELS)
@@ -204,8 +253,9 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
         with np.errstate(invalid="ignore", divide="ignore"):
             size_rows.append(pd.DataFrame({
                 "replicate": np.repeat(task.first_replicate + np.arange(R), nb), "policy": name,
-                "unit_size": np.tile(np.array(SIZE_LABELS, dtype=object), R), "top_performers": tops.ravel(),
-                "recall_top20": (hits / tops).ravel()}))
+                "unit_size": pd.Categorical(np.tile(np.array(SIZE_LABELS, dtype=object), R), categories=SIZE_LABELS,
+                                            ordered=True), "top_performers": tops.ravel(),
+                "recall_top20": (hits / tops).ravel(), **task.tag}))
     return pd.concat(rows, ignore_index=True), pd.concat(size_rows, ignore_index=True)
 
 
@@ -236,9 +286,44 @@ def _spearman_levels(theta_rank: np.ndarray, level_codes: np.ndarray) -> np.ndar
         return cov / np.sqrt(var_level * var_theta)
 
 
+def _spearman_best(level_codes: np.ndarray) -> np.ndarray:
+    """The largest Spearman correlation with a continuous true ranking that any rating with these
+    level counts can reach: levels handed out in true order. Its level mid-ranks then equal the mean
+    true rank of each block, so ρ_best = √(var(level mid-ranks) / var(ranks))."""
+    R, n = level_codes.shape
+    k = len(L.ALL_LEVELS)
+    value = (k - 1) - level_codes
+    counts = np.bincount((np.arange(R)[:, None] * k + value).ravel(), minlength=R * k).reshape(R, k)
+    mid_c = np.cumsum(counts, axis=1) - counts + (counts - 1) / 2.0 - (n - 1) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt((counts * mid_c**2).sum(axis=1) / (n * (n * n - 1) / 12.0))
+
+
+def _t_summary(frame: pd.DataFrame, keys: list[str], value: str, level: float) -> pd.DataFrame:
+    """Mean, sd, n and a t interval of the mean (n − 1 degrees of freedom) per group."""
+    g = frame.groupby(keys, sort=False, observed=True)[value]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    half = sps.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def _describe_policy(pol: P.Policy | None) -> dict:
+    if pol is None:
+        return {"policy": None}
+    return {"policy": pol.name, "ratio": str(pol.ratio), "base": pol.base, "rounding": pol.rounding,
+            "min_one": pol.min_one, "timing": pol.timing, "scopes": [list(s) for s in pol.scopes],
+            "applies_to": [[c, list(v)] for c, v in pol.applies_to]}
+
+
 @dataclass
 class Experiment:
-    """Tidy results per replicate and policy, the by-size table, and summaries with intervals."""
+    """Tidy results per replicate and policy, the by-size table, summaries and paired contrasts.
+
+    ``settings`` holds every setting the numbers depend on (province knobs, seed, replicates,
+    behaviour, each policy's readings); ``chunk`` and the executor are recorded but do not change
+    any number.
+    """
 
     results: pd.DataFrame
     by_size: pd.DataFrame
@@ -247,31 +332,111 @@ class Experiment:
     behaviour: Behaviour
     spec: ProvinceSpec
     policies: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
 
-    METRICS = ("share_excellent_before", "share_excellent", "demotions", "spearman", "precision_top20",
-               "recall_top20", "strong_unit_penalty", "strategic_gain")
+    METRICS = ("share_excellent_before", "share_excellent", "demotions", "spearman", "spearman_best",
+               "accuracy_relative", "precision_top20", "precision_relative", "recall_top20", "recall_relative",
+               "strong_unit_penalty", "strategic_gain")
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Per policy and metric: mean, a normal confidence interval of the mean over replicates,
-        and the 2.5–97.5 percentile range of the replicates."""
-        from scipy.stats import norm
-
-        z = norm.ppf(0.5 + level / 2)
+        """Per policy and metric: mean, a t interval of the mean over replicates (n − 1 degrees of
+        freedom), and the 2.5–97.5 percentile range of the replicates."""
         long = self.results.melt(id_vars=["replicate", "policy"], value_vars=list(self.METRICS), var_name="metric")
-        g = long.groupby(["policy", "metric"], sort=False)["value"]
-        out = g.agg(mean="mean", sd="std", n="count").reset_index()
-        se = out["sd"] / np.sqrt(out["n"])
-        out["ci_low"], out["ci_high"] = out["mean"] - z * se, out["mean"] + z * se
-        q = g.quantile([0.025, 0.975]).unstack().rename(columns={0.025: "p2.5", 0.975: "p97.5"})
+        out = _t_summary(long, ["policy", "metric"], "value", level)
+        q = long.groupby(["policy", "metric"], sort=False)["value"].quantile([0.025, 0.975]).unstack()
+        q = q.rename(columns={0.025: "p2.5", 0.975: "p97.5"})
         return out.merge(q.reset_index(), on=["policy", "metric"], how="left")
 
-    def size_summary(self) -> pd.DataFrame:
-        """Chance that a true top-20% performer is rated excellent, by unit size, with intervals."""
-        g = self.by_size.groupby(["policy", "unit_size"], sort=False)["recall_top20"]
-        out = g.agg(mean="mean", sd="std", n="count").reset_index()
-        se = out["sd"] / np.sqrt(out["n"])
-        out["ci_low"], out["ci_high"] = out["mean"] - 1.96 * se, out["mean"] + 1.96 * se
+    def contrasts(self, baseline: str = "no cap", level: float = 0.95,
+                  metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Every policy minus ``baseline``, replicate by replicate on the same draws (common random
+        numbers): mean paired difference with its t interval, and beside it the half-width an
+        unpaired comparison of the two means would have had.
+
+        >>> exp = compare(ProvinceSpec(n_staff=2000, n_communes=10, n_districts=2), replicates=3, seed=1,
+        ...               applies_to_all=True)
+        >>> c = exp.contrasts("no cap")
+        >>> sorted(c["policy"].unique()), bool((c.query("metric == 'share_excellent'")["mean"] < 0).all())
+        (['decree-335-2025'], True)
+        """
+        if baseline not in set(self.results["policy"]):
+            raise ValueError(f"baseline {baseline!r} is not one of the policies {sorted(set(self.results['policy']))}")
+        metrics = list(metrics or self.METRICS)
+        wide = self.results.set_index(["replicate", "policy"])[metrics]
+        base = wide.xs(baseline, level="policy")
+        diff = wide.sub(base, level="replicate").reset_index()
+        diff = diff[diff["policy"] != baseline]
+        long = diff.melt(id_vars=["replicate", "policy"], value_vars=metrics, var_name="metric")
+        out = _t_summary(long, ["policy", "metric"], "value", level).rename(columns={"sd": "sd_difference"})
+        sds = self.results.groupby("policy")[metrics].std()
+        n = out["n"].to_numpy()
+        tq = sps.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        unpaired = [np.hypot(sds.loc[p, m], sds.loc[baseline, m]) for p, m in zip(out["policy"], out["metric"])]
+        out["unpaired_half_width"] = tq * np.asarray(unpaired) / np.sqrt(n)
+        out.insert(0, "baseline", baseline)
         return out
+
+    def size_summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Chance that a true top-20% performer is rated excellent, by unit size, with t intervals."""
+        return _t_summary(self.by_size, ["policy", "unit_size"], "recall_top20", level)
+
+    def settings_table(self) -> pd.DataFrame:
+        """The settings as a two-column table (setting, value) for reports."""
+        import json
+
+        flat = {}
+        for k, v in self.settings.items():
+            if isinstance(v, dict):
+                flat.update({f"{k}.{kk}": vv for kk, vv in v.items()})
+            else:
+                flat[k] = v
+        return pd.DataFrame({"setting": list(flat), "value": [json.dumps(v, ensure_ascii=False, default=str)
+                                                                for v in flat.values()]})
+
+
+def _province(population_spec, seed: int) -> Province:
+    return population_spec if isinstance(population_spec, Province) else generate_province(
+        population_spec or ProvinceSpec(), seed=seed)
+
+
+def _policy_list(policies: dict | None) -> list:
+    policies = policies if policies is not None else {"no cap": None, "decree-335-2025": "decree-335-2025"}
+    return [(name, None if p is None else P.get(p)) for name, p in policies.items()]
+
+
+def _chunk_tasks(struct, pols, beh, seed, replicates, chunk, applies_to_all, tag=None) -> list[_Task]:
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
+    return [_Task(struct, pols, beh, seed, first, min(chunk, replicates - first), applies_to_all, dict(tag or {}))
+            for first in range(0, replicates, chunk)]
+
+
+def _run(tasks: list[_Task], executor: Executor | None, progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    mapper = executor.map(_run_chunk, tasks) if executor is not None else map(_run_chunk, tasks)
+    if progress:
+        from .progress import progress_bar
+
+        mapper = progress_bar(mapper, total=len(tasks), desc="replicate chunks")
+    parts = list(mapper)
+    keys = list(tasks[0].tag) + ["replicate"] if tasks else ["replicate"]
+
+    def tidy(frames):  # one row order whatever the chunking: grid point, replicate, policy
+        return pd.concat(frames, ignore_index=True).sort_values(keys, kind="stable").reset_index(drop=True)
+
+    return tidy([p[0] for p in parts]), tidy([p[1] for p in parts])
+
+
+def _settings(province: Province, seed, replicates, beh, pols, applies_to_all, chunk, executor) -> dict:
+    from dataclasses import asdict
+
+    from ..version import __version__
+
+    return {"evalkit": __version__, "seed": seed, "replicates": replicates,
+            "replicate_seeds": f"SeedSequence([{seed}, 2, r]) for r in 0..{replicates - 1}",
+            "province_seed": province.seed, "province": asdict(province.spec), "behaviour": asdict(beh),
+            "applies_to_all": applies_to_all, "policies": {name: _describe_policy(p) for name, p in pols},
+            "chunk (does not change results)": chunk,
+            "executor (does not change results)": type(executor).__name__ if executor is not None else None}
 
 
 def compare(population_spec: ProvinceSpec | Province | None = None, policies: dict | None = None, *,
@@ -285,54 +450,130 @@ def compare(population_spec: ProvinceSpec | Province | None = None, policies: di
     population_spec : a :class:`ProvinceSpec` (generated from ``seed``) or a generated :class:`Province`
     policies : ``{label: policy name | Policy | None}``; ``None`` means no cap (the raw ratings)
     applies_to_all : apply each policy to all staff, ignoring its population filter
-    chunk : replicates per vectorised pass (memory ~ chunk × staff × 60 bytes per policy)
+    chunk : replicates per vectorised pass (memory ~ chunk × staff × 60 bytes per policy); results
+        do not depend on it
     progress : show a progress bar (tqdm, notebook aware)
     executor : any ``concurrent.futures.Executor`` (processes, or ``dask.distributed``'s) to spread chunks
     """
     beh = behaviour if isinstance(behaviour, Behaviour) else Behaviour(behaviour)
-    policies = policies if policies is not None else {"no cap": None, "decree-335-2025": "decree-335-2025"}
-    pols = [(name, None if p is None else P.get(p)) for name, p in policies.items()]
-    province = population_spec if isinstance(population_spec, Province) else generate_province(
-        population_spec or ProvinceSpec(), seed=seed)
+    pols = _policy_list(policies)
+    province = _province(population_spec, seed)
     struct = _structure(province, beh, seed)
-    n_chunks = -(-replicates // chunk)
-    children = np.random.SeedSequence([seed, 2]).spawn(n_chunks)
-    tasks = [_Task(struct, pols, beh, children[i], i * chunk, min(chunk, replicates - i * chunk), applies_to_all)
-             for i in range(n_chunks)]
-    mapper = executor.map(_run_chunk, tasks) if executor is not None else map(_run_chunk, tasks)
-    if progress:
-        from .progress import progress_bar
+    results, by_size = _run(_chunk_tasks(struct, pols, beh, seed, replicates, chunk, applies_to_all), executor,
+                            progress)
+    return Experiment(results, by_size, seed, replicates, beh, province.spec, dict(pols),
+                      _settings(province, seed, replicates, beh, pols, applies_to_all, chunk, executor))
 
-        mapper = progress_bar(mapper, total=n_chunks, desc="replicate chunks")
-    parts = list(mapper)
-    results = pd.concat([p[0] for p in parts], ignore_index=True)
-    by_size = pd.concat([p[1] for p in parts], ignore_index=True)
-    return Experiment(results, by_size, seed, replicates, beh, province.spec, dict(pols))
+
+DEFAULT_RATIOS = tuple(Fraction(k, 20) for k in range(1, 11))  #: 5 %, 10 %, …, 50 %
+
+
+@dataclass
+class Sweep:
+    """A grid of cap ratios × behaviour parameters, each grid point on the same draws.
+
+    ``results``: one row per replicate, grid point and policy, with ``ratio`` (float; NaN for no
+    cap) and one column per behaviour parameter.
+    """
+
+    results: pd.DataFrame
+    parameters: list[str]
+    settings: dict
+
+    def experiments(self):
+        """``(grid point, Experiment)`` pairs: every method of :class:`Experiment` per point."""
+        keys = self.parameters
+        for point, part in self.results.groupby(keys, sort=False) if keys else [((), self.results)]:
+            point = point if isinstance(point, tuple) else (point,)
+            yield dict(zip(keys, point, strict=True)), Experiment(part.drop(columns=keys), pd.DataFrame(), 0, 0,
+                                                                  Behaviour(), ProvinceSpec())
+
+    def _per_point(self, method: str, **kw) -> pd.DataFrame:
+        parts = [getattr(exp, method)(**kw).assign(**point) for point, exp in self.experiments()]
+        out = pd.concat(parts, ignore_index=True)
+        ratio = self.results.drop_duplicates("policy").set_index("policy")["ratio"]
+        out.insert(1, "ratio", out["policy"].map(ratio))
+        return out
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Mean and t interval per grid point, policy and metric."""
+        return self._per_point("summary", level=level)
+
+    def contrasts(self, baseline: str = "no cap", level: float = 0.95) -> pd.DataFrame:
+        """Paired differences from ``baseline`` within each grid point (same draws)."""
+        return self._per_point("contrasts", baseline=baseline, level=level)
+
+    def frontier(self, metrics=("share_excellent", "accuracy_relative", "spearman", "demotions",
+                                "recall_relative")) -> pd.DataFrame:
+        """Means per grid point and policy, one column per metric (the frontier plot's table)."""
+        s = self.summary()
+        s = s[s["metric"].isin(metrics)]
+        wide = s.set_index(self.parameters + ["policy", "ratio", "metric"])["mean"].unstack("metric").reset_index()
+        wide.columns.name = None
+        return wide.sort_values(self.parameters + ["ratio"], na_position="first", kind="stable").reset_index(drop=True)
+
+
+def sweep(population_spec: ProvinceSpec | Province | None = None, ratios=DEFAULT_RATIOS,
+          behaviour_grid: dict[str, list] | None = None, *, base_policy: str = "decree-335-2025",
+          behaviour: str = "strategic", replicates: int = 20, seed: int = 2026, applies_to_all: bool = True,
+          chunk: int = 50, executor: Executor | None = None, progress: bool = False) -> Sweep:
+    """Sweep the cap ratio (default 5 % to 50 % of the base) and behaviour parameters as a grid.
+
+    Every grid point and ratio runs on the same replicate draws (common random numbers), beside a
+    no-cap baseline, so :meth:`Sweep.contrasts` is paired. All chunks of all grid points go to
+    ``executor`` at once (e.g. ``dask.distributed.Client(...).get_executor()``).
+
+    >>> sw = sweep(ProvinceSpec(n_staff=1500, n_communes=8, n_districts=1), ratios=["1/10", "1/2"],
+    ...            behaviour_grid={"strategic_share": [0.0, 0.5]}, replicates=2, seed=1)
+    >>> sw.frontier()[["strategic_share", "ratio"]].to_numpy().tolist()[:3]
+    [[0.0, nan], [0.0, 0.1], [0.0, 0.5]]
+    """
+    from itertools import product
+
+    grid = behaviour_grid or {}
+    unknown = set(grid) - {"strategic_share", "upgrade_completed"}
+    if unknown:
+        raise ValueError(f"unknown behaviour parameters {sorted(unknown)}; known: strategic_share, upgrade_completed")
+    fractions = [Fraction(r) for r in ratios]
+    pols = [("no cap", None)] + [(f"{float(r):.0%} of base", P.get(base_policy, applies_to=(), ratio=r))
+                                 for r in fractions]
+    province = _province(population_spec, seed)
+    tasks = []
+    keys = list(grid)
+    for values in product(*grid.values()) if grid else [()]:
+        point = dict(zip(keys, values, strict=True))
+        beh = Behaviour(behaviour, **point)
+        struct = _structure(province, beh, seed)
+        tasks += _chunk_tasks(struct, pols, beh, seed, replicates, chunk, applies_to_all, point)
+    results, _ = _run(tasks, executor, progress)
+    ratio_of = {name: (np.nan if p is None else float(p.ratio)) for name, p in pols}
+    results.insert(2, "ratio", results["policy"].map(ratio_of))
+    settings = _settings(province, seed, replicates, Behaviour(behaviour), pols, applies_to_all, chunk, executor)
+    settings["behaviour_grid"] = {k: list(v) for k, v in grid.items()}
+    return Sweep(results, keys, settings)
 
 
 def simulate_roster(population_spec: ProvinceSpec | Province | None = None, policy=None, *, seed: int = 2026,
-                    replicate: int = 0, behaviour: str | Behaviour = "lenient", applies_to_all: bool = False,
-                    chunk: int = 50) -> pd.DataFrame:
+                    replicate: int = 0, behaviour: str | Behaviour = "lenient",
+                    applies_to_all: bool = False) -> pd.DataFrame:
     """One simulated replicate as a roster (``level`` before, ``level_final`` after the policy), drawn
     exactly as :func:`compare` draws it — for inspecting or checking a single outcome."""
     beh = behaviour if isinstance(behaviour, Behaviour) else Behaviour(behaviour)
     pol = None if policy is None else P.get(policy)
-    province = population_spec if isinstance(population_spec, Province) else generate_province(
-        population_spec or ProvinceSpec(), seed=seed)
+    province = _province(population_spec, seed)
     struct = _structure(province, beh, seed)
-    n_chunks = replicate // chunk + 1
-    child = np.random.SeedSequence([seed, 2]).spawn(n_chunks)[replicate // chunk]
-    task = _Task(struct, [], beh, child, (replicate // chunk) * chunk, chunk, applies_to_all)
+    task = _Task(struct, [], beh, seed, replicate, 1, applies_to_all)
     draws = _draw(task)
     final, covered, reported = _enforce(task, draws, pol)
-    r = replicate % chunk
     out = province.staff.drop(columns=["level", "score", "score_general", "score_task", "true_performance"]).copy()
     cats = np.array(L.ALL_LEVELS, dtype=object)
-    out["score"] = draws["score"][r]
-    out["true_performance"] = draws["theta"][r]
+    out["score"] = draws["score"][0]
+    out["true_performance"] = draws["theta"][0]
     out["covered"] = covered
-    out["level"] = pd.Categorical(cats[reported[r]], dtype=L.LEVEL_DTYPE)
-    out["level_final"] = pd.Categorical(cats[final[r]], dtype=L.LEVEL_DTYPE)
+    out["strategic_unit"] = struct.strategic_unit[struct.unit_idx]
+    out["level_honest"] = pd.Categorical(cats[draws["codes"][0]], dtype=L.LEVEL_DTYPE)
+    out["level"] = pd.Categorical(cats[reported[0]], dtype=L.LEVEL_DTYPE)
+    out["level_final"] = pd.Categorical(cats[final[0]], dtype=L.LEVEL_DTYPE)
     return out
 
 
