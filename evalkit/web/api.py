@@ -77,9 +77,8 @@ def api_check(request: Request,
 
 @router.get("/policies", summary="The rules the checker knows")
 def api_policies(lang: str = "vi"):
-    return {"cap": [{"name": p.name, "title": p.one_line(lang), "rule_id": p.rule_id, "in_force": str(p.in_force)}
-                    for p in E.cap_policies()],
-            "recruitment": E.recruitment_policies()}
+    return {"cap": [{"name": name, "title": title} for name, title in E.policy_choices(lang)],
+            "explain": E.explainable()}
 
 
 class RoundIn(BaseModel):

@@ -26,7 +26,7 @@ from .text import LANGS
 
 log = logging.getLogger("evalkit.web")
 HERE = Path(__file__).parent
-DEFAULT_POLICY = "decree-335-2025"
+DEFAULT_POLICY = E.AUTO  #: as `evalkit check`: the rule in force for each row's year and staff type
 EMBED_ROWS = 3000  #: results whose tables hold up to this many rows carry their downloads inside the page
 SHOW_ROWS = 200    #: rows of each table shown on a page
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -179,7 +179,7 @@ class CheckOptions:
 def parse_options(policy: str | None, sheet: str | None, year: str | int | None, pseudonymize,
                   suppress_below: str | int | None) -> CheckOptions:
     """Form or API fields as check options; a bad value is a :class:`UserError` naming it."""
-    names = {p.name for p in E.cap_policies()}
+    names = {name for name, _ in E.policy_choices("en")}
     policy = (policy or DEFAULT_POLICY).strip()
     if policy not in names:
         raise UserError(400, "unknown_policy")

@@ -23,16 +23,19 @@ from ..compliance import check_file, enforce_cap
 from ..compliance.check import CheckResult as EngineResult
 from ..compliance.privacy import pseudonymize
 from ..io import InputError, describe_problem, localise_problems, read_any
+from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS
 from ..io.writers import write_workbook
-from ..messages import column_labels, label
+from ..messages import column_labels, label, render
 from ..report import write_template
-from ..rules.recruitment import get_recruitment_policy, recruitment_policy_names
+from ..rules.bands import rate_roster_by_score
+from ..rules.recruitment import get_recruitment_policy
 
-__all__ = ["CheckResult", "InputError", "PolicyError", "check_upload", "cap_policies", "recruitment_policies",
-           "explain", "template_bytes", "describe_problem", "problem_lines", "workbook_bytes"]
+__all__ = ["AUTO", "CheckResult", "InputError", "PolicyError", "check_upload", "cap_policies", "policy_choices",
+           "explainable", "explain", "template_bytes", "describe_problem", "problem_lines", "workbook_bytes"]
 
 PolicyError = P.PolicyError
+AUTO = P.AUTO  #: the rule chosen per row by year and staff type, as ``evalkit check`` does by default
 LEVEL_COUNT_COLUMNS = ("n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated")
 _LEVEL_GROUPS = ((L.EXCELLENT,), (L.GOOD,), (L.COMPLETED, L.COMPLETED_LIMITED), (L.NOT_COMPLETED,), (L.NOT_RATED,))
 _ROSTER_COLUMNS = ("source_row", "person_id", "name", "unit_id", "task_group", "title_group", "score", "level")
@@ -44,6 +47,7 @@ class CheckResult:
 
     output: EngineResult                     #: the engine's result (the same object ``evalkit check`` shows)
     source: Path | None = None               #: the file, while it exists (read again only when asked)
+    requested_policy: str = AUTO             #: what the user asked for ('auto' or a policy name)
     sheet: str | None = None
     year: int | None = None
     pseudonym_key: bytes | None = None
@@ -63,7 +67,10 @@ class CheckResult:
         if self._frame is None:
             if self.source is None or not Path(self.source).exists():
                 raise RuntimeError("the uploaded file is gone; read the rows while the request holds it")
-            frame, _, _ = read_any(self.source, self.sheet)
+            if is_period_workbook(self.source, self.sheet):  # monthly/quarterly scores, as check_file reads them
+                frame = rate_roster_by_score(read_periods(self.source, self.sheet))
+            else:
+                frame, _, _ = read_any(self.source, self.sheet)
             self._frame = frame[frame["year"] == self.year] if self.year is not None else frame
         return self._frame
 
@@ -190,7 +197,7 @@ class CheckResult:
         """Every input row with its rating after the proposed calibration (rosters only)."""
         if not self.has_roster:
             raise ValueError("a counts table has no roster to correct")
-        final = enforce_cap(self.frame, self.policy)
+        final = enforce_cap(self.frame, self.requested_policy)
         cols = [c for c in _ROSTER_COLUMNS if c in final.columns] + ["level_final", "reason"]
         final = final[cols].reset_index(drop=True)
         if self.pseudonym_key is not None:
@@ -211,7 +218,7 @@ def _to_bytes(write, suffix: str) -> bytes:
         return path.read_bytes()
 
 
-def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = None, year: int | None = None,
+def check_upload(path, *, policy: str = AUTO, sheet: str | None = None, year: int | None = None,
                  lang: str = "vi", pseudonymize_ids: bool = False, suppress_below: int | None = None,
                  display_name: str | None = None) -> CheckResult:
     """Check one file as ``evalkit check`` does and keep everything a page or an API answer needs.
@@ -244,7 +251,7 @@ def check_upload(path, *, policy: str = "decree-335-2025", sheet: str | None = N
     out.input_path = name
     if out.report.problems is not None:
         out.report.problems = out.report.problems.assign(file=name)
-    return CheckResult(out, source=path, sheet=sheet, year=year, pseudonym_key=key)
+    return CheckResult(out, source=path, requested_policy=policy, sheet=sheet, year=year, pseudonym_key=key)
 
 
 def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[str]:
@@ -295,16 +302,32 @@ def cap_policies() -> list[P.Policy]:
     return P.list()
 
 
-def recruitment_policies() -> list[str]:
-    return recruitment_policy_names()
+def policy_choices(lang: str) -> list[tuple[str, str]]:
+    """(name, title) of every rule a check may apply, ``auto`` first (the default of ``evalkit check``)."""
+    return [(AUTO, render("explain.auto", lang).splitlines()[0])] + [(p.name, p.one_line(lang)) for p in P.list()]
+
+
+def explainable() -> dict[str, str]:
+    """Every regime ``evalkit explain`` knows, with its kind (cap, recruitment, streamlining, rules)."""
+    return P.explain_names()
 
 
 def explain(name: str, lang: str) -> str:
     """`evalkit explain NAME` as text; raises KeyError for an unknown name."""
-    if name in recruitment_policy_names():
+    kind = P.explain_names().get(name)
+    if name == AUTO:
+        lines = [render("explain.auto", lang)]
+        for pol in P.list():
+            for who, start, end in pol.governs:
+                lines.append(f"  {pol.name}: " + render("explain.governs", lang, who=render(f"population.{who}", lang),
+                                                        start=str(start), end=str(end) if end else "—"))
+        return "\n".join(lines)
+    if kind == "recruitment":
         return get_recruitment_policy(name).describe(lang)
-    if name in {p.name for p in P.list()}:
+    if kind == "cap":
         return P.get(name).describe(lang)
+    if kind is not None:
+        return P.describe_declared(name, lang)
     raise KeyError(name)
 
 

@@ -21,7 +21,7 @@ OUTPUTS = ("xlsx", "roster", "html")
 
 @router.get("/")
 def index(request: Request):
-    return render(request, "index.html", policies=E.cap_policies(), default_policy=DEFAULT_POLICY)
+    return render(request, "index.html", policies=E.policy_choices(lang_of(request)), default_policy=DEFAULT_POLICY)
 
 
 @router.get("/check")
@@ -74,8 +74,9 @@ def template(request: Request, kind: str = "roster"):
 @router.get("/policies")
 def policies(request: Request):
     lang = lang_of(request)
-    return render(request, "policies.html", cap=[(p.name, p.one_line(lang)) for p in E.cap_policies()],
-                  recruitment=E.recruitment_policies())
+    kinds = E.explainable()
+    return render(request, "policies.html", cap=E.policy_choices(lang),
+                  others=[(name, kind) for name, kind in kinds.items() if kind != "cap"])
 
 
 @router.get("/policies/{name}")

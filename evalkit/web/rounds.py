@@ -31,7 +31,7 @@ def create_round(s: Session, name: str, year, policy: str) -> D.Round:
         raise UserError(400, "bad_year") from None
     if not name:
         raise UserError(400, "round_required")
-    if policy not in {p.name for p in E.cap_policies()}:
+    if policy not in {name for name, _ in E.policy_choices("en")}:
         raise UserError(400, "unknown_policy")
     rnd = D.Round(name=name[:200], year=year, policy=policy)
     s.add(rnd)
@@ -167,7 +167,7 @@ def admin_home(request: Request):
     with request.app.state.Session() as s:
         rounds = s.scalars(select(D.Round).order_by(D.Round.id.desc())
                            .options(selectinload(D.Round.agencies).selectinload(D.Agency.submissions))).all()
-    return render(request, "rounds.html", rounds=rounds, policies=E.cap_policies())
+    return render(request, "rounds.html", rounds=rounds, policies=E.policy_choices(lang_of(request)))
 
 
 @router.post("/admin/rounds")

@@ -54,4 +54,5 @@ def test_openapi_lists_the_api_and_the_page_shows_it(client):
 
 def test_api_policies(client):
     doc = client.get("/api/policies").json()
-    assert "decree-335-2025" in {p["name"] for p in doc["cap"]} and "resolution-39-2015" in doc["recruitment"]
+    assert {"auto", "decree-335-2025"} <= {p["name"] for p in doc["cap"]}
+    assert doc["explain"]["resolution-39-2015"] == "recruitment"

@@ -72,7 +72,7 @@ def chrome(tmp_path):
                                            "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.implicitly_wait(10)  # pages load after each click
+    driver.implicitly_wait(30)  # pages load after each click (slowly on a busy machine)
     driver.downloads = downloads
     yield driver
     driver.quit()
@@ -88,7 +88,7 @@ def _submit(driver, element_id: str) -> None:
     WebDriverWait(driver, 30).until(EC.staleness_of(button))
 
 
-def _wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
+def _wait_for_file(folder: Path, suffix: str, timeout: float = 60) -> Path:
     end = time.time() + timeout
     while time.time() < end:
         done = [p for p in folder.iterdir() if p.suffix == suffix]

@@ -25,6 +25,7 @@ def test_home_page_is_vietnamese_with_csrf_and_template_links(client):
     assert r.status_code == 200 and 'lang="vi"' in r.text
     assert "Kiểm tra tệp xếp loại" in r.text and 'name="csrf"' in r.text
     assert "/template?kind=roster" in r.text and "decree-335-2025" in r.text
+    assert re.search(r'<option value="auto" selected>', r.text)  # as `evalkit check`: the rule in force per row
 
 
 def test_english_by_switch_remembered_in_a_cookie(client):
@@ -122,7 +123,8 @@ def test_policy_pages(client):
     r = client.get("/policies")
     assert "decree-335-2025" in r.text and "resolution-39-2015" in r.text
     r = client.get("/policies/decree-335-2025")
-    assert r.status_code == 200 and "Căn cứ:" in r.text and "Tỷ lệ: 1/5 (20%)" in r.text
+    assert r.status_code == 200 and "Căn cứ:" in r.text and "1/5" in r.text and "Nghị định 335/2025" in r.text
     assert client.get("/policies/resolution-39-2015").status_code == 200
+    assert client.get("/policies/auto").status_code == 200
     r = client.get("/policies/khong-co")
     assert r.status_code == 404 and "Không có quy định tên này" in r.text
