@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ EMBED_ROWS = 3000  #: results whose tables hold up to this many rows carry their
 SHOW_ROWS = 200    #: rows of each table shown on a page
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "html": "text/html; charset=utf-8"}
+#: checks are CPU-bound: run at most one per core at a time, the others wait their turn (first come, first served)
+CHECK_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 DOWNLOADS = ("xlsx", "roster", "html")
 DOWNLOAD_NAMES = {"xlsx": ("ket_qua_kiem_tra.xlsx", "check_result.xlsx"),
                   "roster": ("danh_sach_sau_dieu_chinh.xlsx", "roster_after_calibration.xlsx"),
@@ -211,7 +214,7 @@ def run_check(upload: Upload, options: CheckOptions, lang: str, outputs: tuple[s
     and the API). Returns ``(result, downloads)``; raises :class:`engine.InputError` for unusable
     input and :class:`UserError` for an impossible option.
     """
-    with tempfile.TemporaryDirectory(prefix="evalkit-upload-") as d:
+    with CHECK_SLOTS, tempfile.TemporaryDirectory(prefix="evalkit-upload-") as d:
         path = Path(d) / f"upload.{upload.file_type}"  # the user's name is never part of a path
         path.write_bytes(upload.data)
         try:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import db as D
 from . import engine as E
 from .common import MIME, SHOW_ROWS, CheckOptions, Upload, UserError, lang_of, read_upload, render, require_csrf, \
-    run_check
+    run_check, when
 from .text import t
 
 router = APIRouter(include_in_schema=False)
@@ -129,24 +129,24 @@ SUMMARY_HEADERS = {
 
 def summary_frame(rnd: D.Round, lang: str) -> pd.DataFrame:
     """The provincial summary: counts per level per agency (latest upload), with a province total."""
-    rows = []
+    cols = SUMMARY_HEADERS[lang]
+    rows: list[list] = []
     for a in rnd.agencies:
         r = agency_row(a)
-        lc = r["level_counts"] or {}
-        counts = [lc.get(c) if lc else None for c in E.LEVEL_COUNT_COLUMNS]
-        total = sum(counts) if lc else None
-        share = round(100 * lc["n_excellent"] / lc["n_good"], 1) if lc and lc.get("n_good") else None
-        rows.append([a.name, status_word(r["status"], lang), r["versions"], r["last_upload"], *counts, total, share,
-                     r["groups_over"], r["excess"], r["demotions"], r["problems"], r["sha256"]])
-    df = pd.DataFrame(rows, columns=SUMMARY_HEADERS[lang])
-    cols = SUMMARY_HEADERS[lang]
-    total = {c: None for c in cols}
-    total[cols[0]] = "Toàn tỉnh" if lang == "vi" else "Province total"
-    for c in cols[4:10] + cols[11:15]:
-        total[c] = int(pd.to_numeric(df[c], errors="coerce").fillna(0).sum()) if len(df) else 0
-    good = total[cols[5]]
-    total[cols[10]] = round(100 * total[cols[4]] / good, 1) if good else None
-    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+        lc: dict[str, int] = r["level_counts"] or {}
+        counts: list[int | None] = [lc.get(c) for c in E.LEVEL_COUNT_COLUMNS] if lc else [None] * 5
+        total = sum(lc.get(c, 0) for c in E.LEVEL_COUNT_COLUMNS) if lc else None
+        share = round(100 * lc["n_excellent"] / lc["n_good"], 1) if lc.get("n_good") else None
+        rows.append([a.name, status_word(r["status"], lang), r["versions"], when(r["last_upload"]), *counts, total,
+                     share, r["groups_over"], r["excess"], r["demotions"], r["problems"], r["sha256"]])
+    df = pd.DataFrame(rows, columns=cols)
+    sums = {c: int(pd.to_numeric(df[c], errors="coerce").fillna(0).sum()) for c in cols[4:10] + cols[11:15]}
+    good = sums[cols[5]]
+    province: dict[str, object] = {c: None for c in cols}
+    province.update(sums)
+    province[cols[0]] = "Toàn tỉnh" if lang == "vi" else "Province total"
+    province[cols[10]] = round(100 * sums[cols[4]] / good, 1) if good else None
+    return pd.concat([df, pd.DataFrame([province])], ignore_index=True)
 
 
 def status_word(status: str | None, lang: str) -> str:

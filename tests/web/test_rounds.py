@@ -136,3 +136,11 @@ def test_schema_comes_from_the_shipped_migration(round_app):
     with round_app.state.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001_rounds"
     assert {"rating_round", "agency", "submission", "admin"} <= set(inspect(round_app.state.engine).get_table_names())
+
+
+def test_summary_of_a_round_without_uploads(rb):
+    round_id, _ = _make_round(rb)
+    ws = openpyxl.load_workbook(io.BytesIO(rb.c.get(f"/admin/rounds/{round_id}/summary.xlsx").content)).active
+    rows = list(ws.values)
+    assert [r[0] for r in rows[1:]] == ["Sở Nội vụ", "Sở Tài chính", "Toàn tỉnh"]
+    assert rows[1][1] == "Chưa nộp" and rows[3][rows[0].index("Tổng số")] == 0
