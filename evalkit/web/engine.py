@@ -304,7 +304,8 @@ def cap_policies() -> list[P.Policy]:
 
 def policy_choices(lang: str) -> list[tuple[str, str]]:
     """(name, title) of every rule a check may apply, ``auto`` first (the default of ``evalkit check``)."""
-    return [(AUTO, render("explain.auto", lang).splitlines()[0])] + [(p.name, p.one_line(lang)) for p in P.list()]
+    auto = render("explain.auto", lang).splitlines()[0].removeprefix(f"{AUTO}:").strip()
+    return [(AUTO, auto)] + [(p.name, p.one_line(lang)) for p in P.list()]
 
 
 def explainable() -> dict[str, str]:
