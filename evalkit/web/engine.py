@@ -54,6 +54,7 @@ class CheckResult:
     extra_notes: list[str] = field(default_factory=list)
     _frame: pd.DataFrame | None = field(default=None, repr=False)
     _level_counts: dict[str, int] | None = field(default=None, repr=False)
+    _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ the rows, read again on demand
     @property
@@ -168,11 +169,18 @@ class CheckResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Localised tables keyed by their canonical names: summary, groups, violations, calibration,
         ceilings, problems (and ties where the engine gives them)."""
-        names = list(self.output.tables(self.lang))
-        tables = dict(zip(names, self.output.localised_tables(self.lang).values(), strict=True))
-        if "problems" in tables:
-            tables["problems"] = tables["problems"].drop(columns=["code", "params"], errors="ignore")
-        return tables
+        if self._tables is None:
+            canonical = {}
+            for name in ("summary", "groups", "violations", "calibration", "ceilings", "problems", "ties"):
+                try:
+                    canonical[label(name, self.lang)] = name
+                except KeyError:
+                    continue
+            tables = {canonical.get(k, k): v for k, v in self.output.localised_tables(self.lang).items()}
+            if "problems" in tables:
+                tables["problems"] = tables["problems"].drop(columns=["code", "params"], errors="ignore")
+            self._tables = tables
+        return self._tables
 
     def summary(self) -> dict:
         """A JSON-ready summary (the API's answer and what a round stores per submission)."""
