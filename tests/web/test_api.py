@@ -6,7 +6,7 @@ import io
 
 import openpyxl
 
-from conftest import SAMPLE_XLSX
+from web_helpers import SAMPLE_XLSX
 
 OVER = ("Mã CB,Năm,Đơn vị,Đối tượng,Điểm,Xếp loại\nR1,2026,U1,công chức,95,HTXSNV\n"
         "R2,2026,U1,công chức,91,HTXSNV\n" + "".join(f"G{i},2026,U1,công chức,80,HTTNV\n" for i in range(5))).encode()

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from conftest import make_app
+from web_helpers import make_app
 from evalkit.web.security import OLE2_MAGIC
 
 MISSING_COLUMN = "Mã CB,Năm,Xếp loại\nA1,2026,HTXSNV\n".encode()
@@ -55,7 +55,7 @@ def test_too_large_upload_is_413_with_a_message(tmp_path):
 
     app = make_app(f"sqlite:///{tmp_path / 'db.sqlite'}", max_upload_mb=0.01)
     with TestClient(app) as c:
-        from conftest import Browser
+        from web_helpers import Browser
 
         b = Browser(c)
         big = b"Ma CB,Nam,Don vi,Xep loai\n" + b"A1,2026,U1,HTTNV\n" * 2000  # ~34 kB > 10 kB
@@ -69,7 +69,7 @@ def test_too_large_upload_is_413_with_a_message(tmp_path):
 def test_internal_error_is_a_page_without_trace(app, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from conftest import Browser
+    from web_helpers import Browser
     from evalkit.web import engine
 
     def boom(*a, **k):

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import ADMIN, PASSWORD, SAMPLE_XLSX, make_app
+from web_helpers import ADMIN, PASSWORD, SAMPLE_XLSX, make_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from conftest import SAMPLE_XLSX
+from web_helpers import SAMPLE_XLSX
 
 # Unit U1: 2 excellent (95, 91) and 5 good → cap = 5 × 1/5 = 1 → demote exactly one: R2 (91, the lower score).
 # Unit U2: 1 excellent, 5 good → cap 1 → compliant.

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ADMIN, PASSWORD, Browser
+from web_helpers import ADMIN, PASSWORD, Browser
 
 # Agency A: compliant (1 excellent, 5 good → cap 1). Agency B: 3 excellent, 5 good → cap 1 → 2 over, 2 demotions.
 A_CSV = ("Mã CB,Năm,Đơn vị,Đối tượng,Điểm,Xếp loại\nA1,2026,SoA,công chức,95,HTXSNV\n"

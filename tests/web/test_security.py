@@ -7,7 +7,7 @@ import tempfile
 import pytest
 from sqlalchemy import select
 
-from conftest import ADMIN, PASSWORD
+from web_helpers import ADMIN, PASSWORD
 from evalkit.web import db as D
 from evalkit.web.security import sniff
 
@@ -93,7 +93,7 @@ def test_security_headers(client):
 
 
 def test_upload_sniffed_by_content_not_name(browser):
-    from conftest import SAMPLE_XLSX
+    from web_helpers import SAMPLE_XLSX
 
     assert browser.check(SAMPLE_XLSX, name="looks_like.csv").status_code == 200  # an xlsx named .csv
     assert browser.check(data=b"%PDF-1.4\n\x00\x01binary", name="ok.xlsx").status_code == 415
