@@ -26,7 +26,7 @@ from ..io import InputError, describe_problem, localise_problems, read_any
 from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS
 from ..io.writers import write_workbook
-from ..messages import column_labels, label, render
+from ..messages import cite, column_labels, label, render
 from ..report import write_template
 from ..rules.bands import rate_roster_by_score
 from ..rules.recruitment import get_recruitment_policy
@@ -162,9 +162,12 @@ class CheckResult:
 
     def citation(self) -> list[str]:
         """The rule applied and its sources, one line each."""
-        pol = self.policy
-        title = pol.title_vi if self.lang == "vi" else pol.title_en
-        return [f"{pol.rule_id}: {title}"] + [f"{v.name}: {v.reference} [{v.status}]" for v in pol.references]
+        pol, vi = self.policy, self.lang == "vi"
+        head = f"{pol.name}: {pol.title_vi if vi else pol.title_en}"
+        article = pol.article_vi if vi else pol.article_en
+        lines = [head, render("explain.article", self.lang, article=article)] if article else [head]
+        return lines + [f"{v.name}: {cite(v.reference, self.lang)} [{render(f'status.{v.status}', self.lang)}]"
+                        for v in pol.references]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Localised tables keyed by their canonical names: summary, groups, violations, calibration,

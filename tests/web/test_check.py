@@ -44,7 +44,7 @@ def test_over_cap_roster_gives_verdict_calibration_and_reason(browser):
     assert re.search(r'id="groups-over">1<', r.text)
     calib = r.text.split("Đề xuất điều chỉnh")[1].split("</table>")[0]
     assert "R2" in calib and "R1" not in calib and "2 excellent, 5 good" in calib
-    assert "Nghị định 335/2025" in r.text  # the rule applied, by title
+    assert "Điều 20 khoản 5 điểm a Nghị định 335/2025/NĐ-CP" in r.text  # the rule applied, cited as a letter would
 
 
 def test_compliant_file(browser):
