@@ -208,7 +208,7 @@ class CheckResult:
         """Every input row with its rating after the proposed calibration (rosters only)."""
         if not self.has_roster:
             raise ValueError("a counts table has no roster to correct")
-        final = enforce_cap(self.frame, self.requested_policy)
+        final = enforce_cap(self.frame, self.requested_policy, lang=self.lang)
         cols = [c for c in _ROSTER_COLUMNS if c in final.columns] + ["level_final", "reason"]
         final = final[cols].reset_index(drop=True)
         if self.pseudonym_key is not None:
