@@ -291,6 +291,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
                        "vi": "{path} đã tồn tại: hãy chọn tên khác hoặc thêm --force để ghi đè"},
     "cli.out_type": {"en": "--out {path}: expected a .xlsx or .html file name",
                      "vi": "--out {path}: cần tên tệp .xlsx hoặc .html"},
+    "population.True": {"en": "yes", "vi": "có"},
     # ---- command line ----------------------------------------------------------------------
     "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n} problem(s)",
                            "vi": "evalkit: không dùng được dữ liệu đầu vào: {n} lỗi"},
@@ -299,8 +300,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "evalkit: pseudonymisation key generated for this run (keep it secret; set EVALKIT_PSEUDONYM_KEY to reuse): {key}",
         "vi": "evalkit: đã tạo khoá mã hoá mã cán bộ cho lần chạy này (giữ bí mật; đặt EVALKIT_PSEUDONYM_KEY để dùng lại): {key}"},
     "cli.check_summary": {
-        "en": "policy: {policy}; groups checked: {groups}; over the cap: {over}; excellent over the cap: {excess}; minimal demotions: {demotions}",
-        "vi": "quy định: {policy}; số nhóm kiểm tra: {groups}; số nhóm vượt giới hạn: {over}; số HTXSNV vượt giới hạn: {excess}; số người tối thiểu phải hạ mức: {demotions}"},
+        "en": "policy: {policy}; groups checked: {groups}; over the cap: {over}; rated excellent (each person once): {excellent}; people who must move to good: {demotions}",
+        "vi": "quy định: {policy}; số nhóm kiểm tra: {groups}; số nhóm vượt giới hạn: {over}; số người Hoàn thành xuất sắc (mỗi người tính một lần): {excellent}; số người phải chuyển xuống Hoàn thành tốt: {demotions}"},
     "cli.note": {"en": "note: {text}", "vi": "ghi chú: {text}"},
     "cli.input_warnings": {"en": "{n} warning(s) about the input (see the report)",
                            "vi": "{n} cảnh báo về dữ liệu đầu vào (xem báo cáo)"},
