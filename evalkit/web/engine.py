@@ -24,7 +24,6 @@ from ..compliance.check import CheckResult as EngineResult
 from ..compliance.privacy import pseudonymize
 from ..io import InputError, describe_problem, localise_problems, read_any
 from ..io.periods import is_period_workbook, read_periods
-from ..io.problems import PROBLEM_COLUMNS
 from ..io.writers import write_workbook
 from ..messages import cite, column_labels, label, render
 from ..report import write_template
@@ -242,8 +241,6 @@ def check_upload(path, *, policy: str = AUTO, sheet: str | None = None, year: in
     path = Path(path)
     name = display_name or path.name
     try:
-        if path.suffix.lower() == ".xls":
-            path = xls_to_xlsx(path)
         key = None
         if pseudonymize_ids:
             env = os.environ.get("EVALKIT_PSEUDONYM_KEY")
@@ -251,14 +248,10 @@ def check_upload(path, *, policy: str = AUTO, sheet: str | None = None, year: in
         out = check_file(path, policy, sheet=sheet, year=year, lang=lang, pseudonymize_ids=pseudonymize_ids,
                          pseudonym_secret=key, suppress_below=suppress_below)
     except InputError as exc:
+        codes = set(exc.problems.loc[exc.problems["severity"] == "error", "code"])
+        if codes in ({"input.no_year_column"}, {"input.no_year_rows"}):  # the form's year, in the form's words
+            raise ValueError("no_year_column" if codes == {"input.no_year_column"} else "no_rows_for_year") from None
         raise InputError(exc.problems.assign(file=name)) from None
-    except ValueError as exc:  # the engine's messages name the server's path: say it in our words
-        text = str(exc)
-        if "no year column" in text:
-            raise ValueError("no_year_column") from None
-        if "no rows for year" in text:
-            raise ValueError("no_rows_for_year") from None
-        raise
     out.input_path = name
     if out.report.problems is not None:
         out.report.problems = out.report.problems.assign(file=name)
@@ -273,38 +266,6 @@ def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[s
 
 def localised_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
     return localise_problems(problems, lang).drop(columns=["code", "params"], errors="ignore")
-
-
-def xls_to_xlsx(path: Path) -> Path:
-    """An old .xls workbook rewritten beside it as .xlsx (values only, every sheet, dates as dates)."""
-    import xlrd
-    from openpyxl import Workbook
-
-    try:
-        book = xlrd.open_workbook(path)
-    except Exception as exc:  # xlrd raises several types for damaged files
-        raise InputError(pd.DataFrame([{"severity": "error", "file": path.name, "sheet": None, "row": None,
-                                        "column": None, "value": None, "code": None, "params": None,
-                                        "message": f"the .xls workbook cannot be read ({exc})"}],
-                                      columns=PROBLEM_COLUMNS)) from None
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sh in book.sheets():
-        ws = wb.create_sheet(sh.name[:31])
-        for r in range(sh.nrows):
-            row = []
-            for c in range(sh.ncols):
-                cell = sh.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-                    row.append(None)
-                else:
-                    row.append(cell.value)
-            ws.append(row)
-    out = path.with_suffix(".xlsx")
-    wb.save(out)
-    return out
 
 
 # ---------------------------------------------------------------------------- policies, templates, workbooks
