@@ -19,15 +19,12 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..compliance import check_file, enforce_cap
+from ..compliance import check_file
 from ..compliance.check import CheckResult as EngineResult
-from ..compliance.privacy import pseudonymize
-from ..io import InputError, describe_problem, localise_problems, read_any
-from ..io.periods import is_period_workbook, read_periods
+from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import write_workbook
-from ..messages import cite, column_labels, label, render
+from ..messages import cite, label, render
 from ..report import write_template
-from ..rules.bands import rate_roster_by_score
 from ..rules.recruitment import get_recruitment_policy
 
 __all__ = ["AUTO", "CheckResult", "InputError", "PolicyError", "check_upload", "cap_policies", "policy_choices",
@@ -37,7 +34,6 @@ PolicyError = P.PolicyError
 AUTO = P.AUTO  #: the rule chosen per row by year and staff type, as ``evalkit check`` does by default
 LEVEL_COUNT_COLUMNS = ("n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated")
 _LEVEL_GROUPS = ((L.EXCELLENT,), (L.GOOD,), (L.COMPLETED, L.COMPLETED_LIMITED), (L.NOT_COMPLETED,), (L.NOT_RATED,))
-_ROSTER_COLUMNS = ("source_row", "person_id", "name", "unit_id", "task_group", "title_group", "score", "level")
 
 
 @dataclass
@@ -45,48 +41,26 @@ class CheckResult:
     """What one checked file gives: verdict, numbers, tables and the writers of its three downloads."""
 
     output: EngineResult                     #: the engine's result (the same object ``evalkit check`` shows)
-    source: Path | None = None               #: the file, while it exists (read again only when asked)
-    requested_policy: str = AUTO             #: what the user asked for ('auto' or a policy name)
-    sheet: str | None = None
-    year: int | None = None
-    pseudonym_key: bytes | None = None
     extra_notes: list[str] = field(default_factory=list)
-    _frame: pd.DataFrame | None = field(default=None, repr=False)
-    _level_counts: dict[str, int] | None = field(default=None, repr=False)
     _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
-    # ------------------------------------------------------------------ the rows, read again on demand
     @property
     def kind(self) -> str:
         """'roster' or 'counts'."""
         return self.output.report.kind
 
     @property
-    def frame(self) -> pd.DataFrame:
-        """The rows checked (after the year filter); needs the file, so call it before the file is deleted."""
-        if self._frame is None:
-            if self.source is None or not Path(self.source).exists():
-                raise RuntimeError("the uploaded file is gone; read the rows while the request holds it")
-            if is_period_workbook(self.source, self.sheet):  # monthly/quarterly scores, as check_file reads them
-                frame = rate_roster_by_score(read_periods(self.source, self.sheet))
-            else:
-                frame, _, _ = read_any(self.source, self.sheet)
-            self._frame = frame[frame["year"] == self.year] if self.year is not None else frame
-        return self._frame
-
-    @property
     def level_counts(self) -> dict[str, int]:
-        """People per level (rosters; COMPLETED_LIMITED counts as completed) or summed counts (counts tables)."""
-        if self._level_counts is None:
-            frame = self.frame
-            if self.kind == "roster":
-                counts = L.as_levels(frame["level"]).value_counts()
-                self._level_counts = {col: int(sum(counts.get(c, 0) for c in group))
-                                      for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
-            else:
-                self._level_counts = {c: int(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum())
-                                      if c in frame.columns else 0 for c in LEVEL_COUNT_COLUMNS}
-        return self._level_counts
+        """People per level (rosters: every row read, COMPLETED_LIMITED counted as completed; counts
+        tables: the counts summed over one scope's groups, unknown counts as 0)."""
+        if self.kind == "roster" and self.output.roster is not None:
+            counts = L.as_levels(self.output.roster["level"]).value_counts()
+            return {col: int(sum(counts.get(c, 0) for c in group))
+                    for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
+        groups = self.output.report.groups
+        first = groups[groups["scope"] == groups["scope"].iloc[0]] if len(groups) else groups
+        return {c: int(pd.to_numeric(first[c], errors="coerce").fillna(0).sum()) if c in first.columns else 0
+                for c in LEVEL_COUNT_COLUMNS}
 
     # ------------------------------------------------------------------ facts
     @property
@@ -124,7 +98,8 @@ class CheckResult:
 
     @property
     def has_roster(self) -> bool:
-        return self.kind == "roster"
+        """Whether the corrected roster can be given (rosters; the engine omits it when small groups are blanked)."""
+        return self.output.roster is not None and not self.output.suppress_below
 
     @property
     def table_rows(self) -> int:
@@ -148,8 +123,8 @@ class CheckResult:
 
     @property
     def ties(self) -> pd.DataFrame | None:
-        """Tied candidates at the cut, where the engine lists them."""
-        return getattr(self.output, "ties", None)
+        """Candidates where the cut falls inside a tie (or there is no score): the council chooses."""
+        return self.tables().get("council")
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -173,7 +148,7 @@ class CheckResult:
         ceilings, problems (and ties where the engine gives them)."""
         if self._tables is None:
             canonical = {}
-            for name in ("summary", "groups", "violations", "calibration", "ceilings", "problems", "ties"):
+            for name in ("summary", "groups", "violations", "calibration", "council", "roster", "ceilings", "problems"):
                 try:
                     canonical[label(name, self.lang)] = name
                 except KeyError:
@@ -192,7 +167,7 @@ class CheckResult:
                 "input_rows": self.input_rows, "sha256": self.sha256, "groups_over": self.groups_over,
                 "excess": self.excess, "demotions": self.demotions,
                 "problems": int((sev == "error").sum()), "warnings": int((sev == "warning").sum()),
-                "level_counts": self._level_counts, "citation": self.citation(), "notes": self.notes}
+                "level_counts": self.level_counts, "citation": self.citation(), "notes": self.notes}
 
     # ------------------------------------------------------------------ downloads (bytes, nothing kept on disk)
     def annotated_workbook(self) -> bytes:
@@ -204,19 +179,11 @@ class CheckResult:
         return _to_bytes(lambda p: self.output.to_html(p), ".html")
 
     def corrected_roster(self) -> bytes:
-        """Every input row with its rating after the proposed calibration (rosters only)."""
+        """The input rows with the rating after calibration (rosters), as the engine gives them."""
         if not self.has_roster:
-            raise ValueError("a counts table has no roster to correct")
-        final = enforce_cap(self.frame, self.requested_policy, lang=self.lang)
-        cols = [c for c in _ROSTER_COLUMNS if c in final.columns] + ["level_final", "reason"]
-        final = final[cols].reset_index(drop=True)
-        if self.pseudonym_key is not None:
-            final["person_id"] = pseudonymize(final["person_id"], self.pseudonym_key)
-            final = final.drop(columns=["name"], errors="ignore")
-        for col in ("level", "level_final"):
-            final[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in final[col].astype(str)]
+            raise ValueError("no corrected roster: a counts table, or small groups blanked")
         sheet = "Danh sách sau điều chỉnh" if self.lang == "vi" else "Roster after calibration"
-        return _to_bytes(lambda p: write_workbook({sheet: final.rename(columns=column_labels(self.lang))}, p,
+        return _to_bytes(lambda p: write_workbook({sheet: self.tables()["roster"]}, p,
                                                   empty_text=label("no_rows", self.lang)), ".xlsx")
 
 
@@ -241,10 +208,8 @@ def check_upload(path, *, policy: str = AUTO, sheet: str | None = None, year: in
     path = Path(path)
     name = display_name or path.name
     try:
-        key = None
-        if pseudonymize_ids:
-            env = os.environ.get("EVALKIT_PSEUDONYM_KEY")
-            key = env.encode("utf-8") if env else secrets.token_bytes(16)
+        # a pseudonym key per request unless the operator set EVALKIT_PSEUDONYM_KEY (never printed or kept)
+        key = secrets.token_bytes(16) if pseudonymize_ids and not os.environ.get("EVALKIT_PSEUDONYM_KEY") else None
         out = check_file(path, policy, sheet=sheet, year=year, lang=lang, pseudonymize_ids=pseudonymize_ids,
                          pseudonym_secret=key, suppress_below=suppress_below)
     except InputError as exc:
@@ -255,7 +220,7 @@ def check_upload(path, *, policy: str = AUTO, sheet: str | None = None, year: in
     out.input_path = name
     if out.report.problems is not None:
         out.report.problems = out.report.problems.assign(file=name)
-    return CheckResult(out, source=path, requested_policy=policy, sheet=sheet, year=year, pseudonym_key=key)
+    return CheckResult(out)
 
 
 def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[str]:

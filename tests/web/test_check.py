@@ -137,3 +137,14 @@ def test_old_xls_workbook_sniffed_by_content(browser):
     r = browser.check(xls, name="khong_co_duoi")
     assert r.status_code == 200 and re.search(r'id="verdict"[^>]*>KHÔNG ĐẠT', r.text)
     assert re.search(r'id="demotions">2<', r.text)
+
+
+def test_tie_at_the_cut_goes_to_the_council(browser):
+    # 2 excellent with the same score, 5 good → cap 1 → one of T1, T2 must move, and nothing decides which
+    data = ("Mã CB,Năm,Đơn vị,Đối tượng,Điểm,Xếp loại\nT1,2026,U1,công chức,95,HTXSNV\nT2,2026,U1,công chức,95,HTXSNV\n"
+            + "".join(f"G{i},2026,U1,công chức,80,HTTNV\n" for i in range(5))).encode()
+    r = browser.check(data=data, name="tie.csv")
+    council = r.text.split("Để Hội đồng quyết định")[1].split("</table>")[0]
+    assert "T1" in council and "T2" in council
+    calib = r.text.split("Đề xuất điều chỉnh")[1].split("</h2>")[1].split("<h2>")[0]
+    assert "T1" not in calib and "T2" not in calib
