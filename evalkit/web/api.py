@@ -37,11 +37,15 @@ def records(df: pd.DataFrame | None, limit: int | None = None) -> list[dict]:
 
 def admin(request: Request, cred: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> str:
     """The administrator named by HTTP Basic credentials, else 401."""
+    client, throttle = request.client.host if request.client else "?", request.app.state.login_throttle
+    if throttle.blocked(client):
+        raise UserError(429, "too_many_logins", minutes=int(throttle.window // 60))
     if cred is not None:
         with request.app.state.Session() as s:
             user = s.scalar(select(D.Admin).where(D.Admin.username == cred.username))
         if user is not None and verify_password(user.password_hash, cred.password):
             return user.username
+        throttle.fail(client)
     raise UserError(401, "e401")
 
 
