@@ -7,7 +7,6 @@ removed before the response is sent.
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import re
 import tempfile
@@ -25,8 +24,6 @@ from . import engine as E
 from .security import csrf_ok, csrf_token, sniff
 from .text import LANGS
 
-log = logging.getLogger("evalkit.web")
-HERE = Path(__file__).parent
 DEFAULT_POLICY = E.AUTO  #: as `evalkit check`: the rule in force for each row's year and staff type
 EMBED_ROWS = 3000  #: results whose tables hold up to this many rows carry their downloads inside the page
 SHOW_ROWS = 200    #: rows of each table shown on a page

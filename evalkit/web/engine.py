@@ -41,7 +41,6 @@ class CheckResult:
     """What one checked file gives: verdict, numbers, tables and the writers of its three downloads."""
 
     output: EngineResult                     #: the engine's result (the same object ``evalkit check`` shows)
-    extra_notes: list[str] = field(default_factory=list)
     _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     @property
@@ -132,7 +131,7 @@ class CheckResult:
 
     @property
     def notes(self) -> list[str]:
-        return [n.text(self.lang) if hasattr(n, "text") else str(n) for n in self.output.report.notes] + self.extra_notes
+        return [n.text(self.lang) if hasattr(n, "text") else str(n) for n in self.output.report.notes]
 
     def citation(self) -> list[str]:
         """The rule applied and its sources, one line each."""
@@ -145,7 +144,7 @@ class CheckResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Localised tables keyed by their canonical names: summary, groups, violations, calibration,
-        ceilings, problems (and ties where the engine gives them)."""
+        council (ties), roster (corrected), ceilings, problems — those the engine gives for this file."""
         if self._tables is None:
             canonical = {}
             for name in ("summary", "groups", "violations", "calibration", "council", "roster", "ceilings", "problems"):
