@@ -294,15 +294,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    """Start the web application; it sits beside the CLI, so it is loaded by name only when asked for."""
-    import importlib
-
-    try:
-        importlib.import_module("uvicorn")
-        web = importlib.import_module("evalkit.web")
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise OSError(f"the web application needs its extra: pip install 'evalkit[web]' ({exc})") from None
-    create_admin, serve = web.create_admin, web.serve
+    """Start the web application (a layer below the command line: web never imports cli)."""
+    from ..web import create_admin, serve
     if args.create_admin:
         import getpass
 

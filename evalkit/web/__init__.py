@@ -1,6 +1,6 @@
 """`evalkit serve`: a web application for HR offices (check a file; run a province's rating round).
 
-Needs the ``web`` extra: ``pip install 'evalkit[web]'``. Start it with ``evalkit serve`` or
+Part of the core install. Start it with ``evalkit serve`` or
 :func:`serve`; build the ASGI application with :func:`evalkit.web.app.create_app`.
 """
 
