@@ -7,6 +7,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from evalkit import policies as P
@@ -235,10 +237,6 @@ def test_per_unit_quota_rounds_per_unit_like_the_plan_check():
     assert (pooled.paths["hires"] == 50).all()
     p = per_unit.paths
     assert (p["start"] + p["hires"] - p["exits"] == p["end"]).all()
-
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None)
