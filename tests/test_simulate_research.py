@@ -7,6 +7,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from evalkit import policies as P
@@ -235,3 +237,35 @@ def test_per_unit_quota_rounds_per_unit_like_the_plan_check():
     assert (pooled.paths["hires"] == 50).all()
     p = per_unit.paths
     assert (p["start"] + p["hires"] - p["exits"] == p["end"]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=2, max_size=5), st.integers(0, 10_000))
+def test_no_rating_with_the_same_level_counts_beats_the_best(counts, seed):
+    from evalkit.simulate.experiment import _ranks, _spearman_levels
+
+    n = sum(counts)
+    if n < 3 or max(counts) == n:
+        return
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(size=(1, n))
+    levels = rng.permutation(np.repeat(np.arange(len(counts)), counts))[None, :]
+    rho = _spearman_levels(_ranks(theta), levels)[0]
+    best = _spearman_best(levels)[0]
+    assert rho <= best + 1e-12 and best <= 1 + 1e-12
+    oracle = np.empty(n, dtype=int)
+    oracle[np.argsort(-theta[0])] = np.sort(levels[0])  # best first get the best (lowest) code
+    assert _spearman_levels(_ranks(theta), oracle[None, :])[0] == pytest.approx(best)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 8), st.fractions(Fraction(1, 10), Fraction(9, 10)), st.floats(0, 1),
+       st.sampled_from(["top", "bottom"]))
+def test_within_group_cut_shares_are_proportions(n_groups, size, cut, group_sd, side):
+    if int(cut * n_groups * size) < 1:
+        return
+    r = within_group_cut(n_groups, size, cut, group_sd, rating_noise_sd=0.3, side=side, replicates=20, seed=1)
+    assert 0 <= r.per_replicate.min() and r.per_replicate.max() <= 1
+    k, ref = r.cut_per_group, r.reference_size
+    # at least the cuts beyond the reference set's size are outside it
+    assert r.per_replicate.min() >= max(0, k * n_groups - ref) / (k * n_groups) - 1e-12
