@@ -141,8 +141,17 @@ def test_subtotals_and_totals_are_left_out():
 def test_total_column_must_add_up():
     errs = errors_of(lambda: ek.read_counts(BAD / "counts_total_mismatch.csv"))
     rec = errs.iloc[0]
-    # 2 + 10 + 6 + 1 = 19, not 20
+    # 2 + 10 + 6 + 1 = 19 people rated, more than the total of 18: impossible, an error
     assert (rec["row"], rec["column"], rec["params"]["parts"]) == (2, "Tổng số", 19)
+
+
+def test_a_total_above_the_levels_is_a_warning_naming_the_gap():
+    counts = ek.read_counts(pd.DataFrame({"Đơn vị": ["Phòng A"], "Tổng số": [20], "HTXSNV": [2], "HTTNV": [10],
+                                          "HTNV": [6], "KHTNV": [1]}))
+    warn = counts.evalkit.problems
+    # 20 staff, 19 rated: one may be not rated (under 6 months worked) — said, not an error
+    assert warn[["code", "severity"]].values.tolist() == [["input.total_exceeds_levels", "warning"]]
+    assert warn["params"].iloc[0]["gap"] == 1
 
 
 def test_duplicate_and_blank_units_are_errors():

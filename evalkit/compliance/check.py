@@ -278,7 +278,7 @@ def _value_words(text: str, lang: str) -> str:
         w = m.group(0)
         code = f"population.{w}"
         return render(code, lang) if code in CATALOGUE else column_label(w, lang)
-    return re.sub(r"[a-z]+(?:_[a-z]+)+|\bpopulation\b|\bTrue\b", word, str(text))
+    return re.sub(r"[a-z]+(?:_[a-z]+)+|\bpopulation\b|\bTrue\b|\bcadre\b", word, str(text))
 
 
 def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
@@ -289,11 +289,14 @@ def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
         if key in params:
             params[key] = ", ".join(" × ".join(column_label(c.strip(), lang) for c in part.split(" × "))
                                     for part in str(params[key]).split(", "))
-    for key in ("allowed", "filters"):
+    for key in ("allowed", "filters", "population", "populations"):
         if key in params:
             params[key] = _value_words(params[key], lang)
-    if "policy" in params and policy is not None and params["policy"] == policy.name:
-        params["policy"] = policy_name(policy, lang)
+    if "policy" in params:
+        if policy is not None and params["policy"] == policy.name:
+            params["policy"] = policy_name(policy, lang)
+        elif params["policy"] in P.names():
+            params["policy"] = policy_name(P.get(params["policy"]), lang)
     return render(note.code, lang, **params)
 
 

@@ -35,6 +35,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.row_skipped_no_required": {
         "en": "row skipped: it has none of the required values (a title, note or signature line?)",
         "vi": "bỏ qua dòng: không có giá trị bắt buộc nào (dòng tiêu đề, ghi chú hay chữ ký?)"},
+    "input.row_skipped_column_numbers": {"en": "row skipped: it numbers the columns of a printed form",
+                                         "vi": "bỏ qua dòng: dòng đánh số thứ tự các cột của biểu mẫu"},
     "input.row_skipped_total": {"en": "row skipped: a totals row, which would count its groups twice",
                                 "vi": "bỏ qua dòng tổng cộng (nếu tính sẽ đếm trùng các nhóm)"},
     "input.year_from_title": {"en": "no year column: year {year} taken from the title",
@@ -104,6 +106,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "vi": "các tên chỉ khác nhau về chữ hoa, chữ thường hoặc dấu đã được gộp thành {name!r}: {names}"},
     "input.total_mismatch": {"en": "the total {total} differs from the sum of the levels {columns} = {parts}",
                              "vi": "tổng số {total} khác tổng các mức {columns} = {parts}"},
+    "input.total_exceeds_levels": {
+        "en": "the total {total} is {gap} more than the levels {columns} = {parts}: taken as staff not rated; check the row",
+        "vi": "tổng số {total} nhiều hơn tổng các mức {columns} = {parts} là {gap} người: coi là chưa xếp loại; đề nghị kiểm tra lại dòng này"},
     "input.unit_blank": {"en": "row has counts but no unit", "vi": "dòng có số liệu nhưng không ghi đơn vị"},
     "input.group_twice": {"en": "this group is listed twice (first at row {first_row})",
                           "vi": "nhóm này có hai dòng (lần đầu ở dòng {first_row})"},
