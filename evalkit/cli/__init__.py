@@ -224,12 +224,20 @@ def cmd_check(args) -> int:
         for note in report.notes:
             print(render("cli.note", lang, text=note_text(note, lang, report.policy)))
         if report.problems is not None and len(report.problems):
+            # warnings that change which groups exist are said here, not only in the report
+            loud = localise_problems(report.problems[report.problems["code"].isin(_LOUD_WARNINGS)], lang)
+            for rec in loud.to_dict("records"):
+                print("  " + describe_problem(rec, lang))
             print(render("cli.input_warnings", lang, n=len(report.problems)))
         if result.ceilings is not None and len(result.ceilings):
             print(render("cli.above_ceilings", lang, n=len(result.ceilings)))
         if args.out:
             print(render("cli.written", lang, path=args.out))
     return {True: 0, False: 1, None: 1}[report.compliant]
+
+
+#: Warnings printed on the terminal too: each can change the groups checked, so the officer must see it.
+_LOUD_WARNINGS = ("input.similar_units", "input.similar_units_merged", "input.hidden_rows", "input.total_exceeds_levels")
 
 
 def cmd_policies(args) -> int:

@@ -52,7 +52,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.two_columns": {"en": "two columns map to {name!r}: {first!r} and {second!r}",
                           "vi": "hai cột cùng ứng với {name!r}: {first!r} và {second!r}"},
     "input.missing_column": {"en": "missing required column {header!r} ({name})",
-                             "vi": "thiếu cột bắt buộc {header!r} ({name})"},
+                             "vi": "thiếu cột bắt buộc {header!r}"},
     "input.band_contradiction": {
         "en": "rating {given!level} differs from the Decree 335 score band ({banded!level} for score {score}) "
               "and no recorded override explains it",
@@ -281,8 +281,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
               "số người tối thiểu phải hạ ({d}) tính mỗi người một lần, và có thể nhỏ hơn số vượt vì mỗi người được hạ cũng làm tăng số Hoàn thành tốt, từ đó có thể nâng mức tối đa."},
     "label.council_groups": {"en": "Groups where the council must choose", "vi": "Số nhóm hội đồng phải lựa chọn"},
     "label.suppressed_note": {
-        "en": "Groups with fewer than {k} people are not shown; the roster sheet is left out; totals cover every group",
-        "vi": "Không hiển thị số liệu của nhóm dưới {k} người; không kèm danh sách từng người; các số tổng tính trên mọi nhóm"},
+        "en": "Groups with fewer than {k} people are not shown, nor are their people in the calibration, council and ceiling lists; the corrected roster is left out; totals cover every group, so a list can be shorter than its total",
+        "vi": "Không hiển thị số liệu của nhóm dưới {k} người, cũng không liệt kê người thuộc các nhóm đó trong danh sách đề xuất điều chỉnh, hội đồng quyết định và vượt mức trần; không kèm danh sách sau điều chỉnh; các số tổng tính trên mọi nhóm nên danh sách có thể ít hơn số tổng"},
     "label.signed_by": {"en": "Prepared by", "vi": "Người lập biểu"},
     "label.head": {"en": "Head of unit", "vi": "Thủ trưởng đơn vị"},
     "label.sign_hint": {"en": "(signature, full name)", "vi": "(Ký, ghi rõ họ tên)"},
