@@ -65,6 +65,12 @@ def test_an_amendment_added_to_a_yaml_file_is_used(tmp_path, monkeypatch):
             r = roster(rows, year=year, unit_id="U", task_group="T", population="civil_servant").assign(
                 person_id=[f"p{i}" for i in range(10)])
             assert ek.check_cap(r).compliant is ok
+        # both years in one file: each year's rows get that year's value
+        both = pd.concat([roster(rows, year=y, unit_id="U", task_group="T", population="civil_servant").assign(
+            person_id=[f"p{i}" for i in range(10)]) for y in (2026, 2027)], ignore_index=True)
+        for policy in ("auto", "decree-335-2025"):
+            g = ek.check_cap(both, policy).groups
+            assert g.groupby("year")["cap"].max().to_dict() == {2026: 1, 2027: 2}, policy
     finally:
         monkeypatch.undo()
         P.reload()
