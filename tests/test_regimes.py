@@ -390,3 +390,23 @@ def test_crossed_scopes_too_large_fall_back_and_say_so(monkeypatch):
     out = ek.enforce_cap(r, "decree-335-2025", scopes="unit_id | title_group | task_group")
     info = out.attrs["enforcement"]
     assert info["demotions"] >= info["lower_bound"]
+
+
+def test_score_bands_only_where_in_force(tmp_path):
+    from evalkit.compliance.check import band_contradictions
+    r = pd.DataFrame({"source_row": [2, 3, 4], "person_id": ["a", "b", "c"], "year": [2025, 2026, 2026],
+                      "population": ["civil_servant", "civil_servant", "public_employee"],
+                      "level": ["GOOD"] * 3, "score": [95.0] * 3, "unit_id": "U"})
+    # 95 is excellent by the Decree 335 band: a contradiction only for the 2026 civil servant
+    assert band_contradictions(r)["row"].tolist() == [3]
+    party = rate_roster_by_score(pd.DataFrame({"year": [2026], "population": ["party_member"], "score": [90]}))
+    assert party["level"].astype(str).tolist() == ["EXCELLENT"]  # Regulation 366's bands
+
+
+def test_public_employee_unit_scale_maps_onto_four_levels():
+    from evalkit.levels import LevelError
+    from evalkit.rules.eligibility import map_unit_scale
+    out = map_unit_scale(["Loại A", "LOẠI B", "Hoàn thành nhiệm vụ"], {"Loại A": "HTXSNV", "Loại B": "HTTNV"})
+    assert out.astype(str).tolist() == ["EXCELLENT", "GOOD", "COMPLETED"]
+    with pytest.raises(LevelError, match="Loại D"):
+        map_unit_scale(["Loại D"], {"Loại A": "HTXSNV"})

@@ -21,7 +21,7 @@ from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS, localise_problems
 from ..io.writers import file_sha256, records
 from ..messages import CATALOGUE, Message, column_label, label, render
-from ..rules.bands import rate_by_score, rate_roster_by_score
+from ..rules.bands import bands_govern, rate_by_score, rate_roster_by_score
 from ..rules.eligibility import check_ceilings
 from .cap import CapReport, check_cap, enforce_cap
 from .privacy import pseudonym_key, pseudonymize, suppress_small
@@ -158,6 +158,7 @@ def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
         return problems.frame()
     has = ~np.isnan(frame["score"].to_numpy(dtype=float, na_value=np.nan)) & frame["level"].notna().to_numpy()
     has &= frame["level"].isin(list(L.LEVELS)).to_numpy()
+    has &= bands_govern(frame)  # the Decree 335 bands only where in force (civil servants from 2026)
     if not has.any():
         return problems.frame()
     flags = {k: frame[k].to_numpy()[has] for k in ("disciplined", "is_leader", "degradation", "unit_corruption")
