@@ -145,8 +145,9 @@ def test_a_regime_outside_its_dates_runs_with_a_note():
     r = r[(r["population"] == "civil_servant") & (r["year"] == 2026)]
     rep = ek.check_cap(r, "decree-48-2023", party_excellent_share="18/100")
     note = next(n for n in rep.notes if n.code == "note.regime_outside")
-    assert note.text("en") == ("decree-48-2023 does not govern civil_servant in 2026; decree-335-2025 does "
+    assert note.text("en") == ("decree-48-2023 does not govern civil servants in 2026; decree-335-2025 does "
                                "(run as asked)")
+    assert "công chức năm 2026" in note.text("vi")
     assert len(rep.groups)  # it still ran
 
 

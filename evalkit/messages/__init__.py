@@ -39,13 +39,16 @@ class _Formatter(string.Formatter):
             return L.label(value, self.lang) if value in L.LABELS[self.lang] else value
         if conversion == "kind":
             return render(f"kind.{value}", self.lang)
+        if conversion == "population":  # "civil_servant, cadre" → "công chức, cán bộ"
+            return ", ".join(render(f"population.{p}", self.lang) if f"population.{p}" in CATALOGUE else p
+                             for p in str(value).split(", "))
         return super().convert_field(value, conversion)
 
     def parse(self, format_string):
         # accept the multi-letter conversion "!level" (string.Formatter only knows one letter)
-        text = format_string.replace("!level}", "!l}").replace("!kind}", "!k}")
+        text = format_string.replace("!level}", "!l}").replace("!kind}", "!k}").replace("!population}", "!p}")
         for literal, name, spec, conv in super().parse(text):
-            yield literal, name, spec, {"l": "level", "k": "kind"}.get(conv, conv)
+            yield literal, name, spec, {"l": "level", "k": "kind", "p": "population"}.get(conv, conv)
 
 
 def render(code: str, lang: str = "en", /, **params) -> str:

@@ -353,25 +353,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
                           "vi": "  {name} = {value} — {ref} [{status}], từ {start}"},
     "explain.unknown": {"en": "no regime named {name!r}; known: {known}", "vi": "không có quy định tên {name!r}; có: {known}"},
     "note.regime_outside": {
-        "en": "{policy} does not govern {population} in {year}; {other} does (run as asked)",
-        "vi": "{policy} không áp dụng cho {population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
+        "en": "{policy} does not govern {population!population} in {year}; {other} does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population!population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
     "note.regime_outside_none": {
-        "en": "{policy} does not govern {population} in {year}, and no cap regime evalkit knows does (run as asked)",
-        "vi": "{policy} không áp dụng cho {population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
+        "en": "{policy} does not govern {population!population} in {year}, and no cap regime evalkit knows does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population!population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
               "(vẫn kiểm tra theo yêu cầu)"},
     "note.auto_chose": {
-        "en": "policy=auto: {policy} for {populations} in {years} ({rows} rows)",
-        "vi": "chọn tự động: {policy} cho {populations} năm {years} ({rows} dòng)"},
+        "en": "policy=auto: {policy} for {populations!population} in {years} ({rows} rows)",
+        "vi": "chọn tự động: {policy} cho {populations!population} năm {years} ({rows} dòng)"},
     "note.auto_needs_party_share": {
-        "en": "policy=auto: {rows} rows of {populations} in {years} fall under {policy}, which compares with the "
+        "en": "policy=auto: {rows} rows of {populations!population} in {years} fall under {policy}, which compares with the "
               "party members' excellent share: give it (--party-share) to check them; NOT checked",
-        "vi": "chọn tự động: {rows} dòng {populations} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
+        "vi": "chọn tự động: {rows} dòng {populations!population} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
               "hoàn thành xuất sắc: cần nhập tỷ lệ đó (--party-share) để kiểm tra; CHƯA kiểm tra"},
     "note.auto_no_regime": {
-        "en": "policy=auto: no cap regime governs {populations} in {years} ({rows} rows): not checked",
-        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations} năm {years} ({rows} dòng): không kiểm tra"},
-    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population}",
-                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population}"},
+        "en": "policy=auto: no cap regime governs {populations!population} in {years} ({rows} rows): not checked",
+        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations!population} năm {years} ({rows} dòng): không kiểm tra"},
+    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population!population}",
+                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population!population}"},
     "note.auto_assumed_year": {"en": "policy=auto: no year column; the rules of {year} used",
                                "vi": "chọn tự động: không có cột năm; dùng quy định của năm {year}"},
     "note.crossed_scopes_bound": {
