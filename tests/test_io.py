@@ -133,7 +133,7 @@ SCORE_TEXT = st.sampled_from(["91", "85,5", "101", "abc", "", "70"])
 ID_TEXT = st.sampled_from(["A1", "A2", "A3", "A4", ""])
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(ID_TEXT, SCORE_TEXT, LEVEL_TEXT), min_size=1, max_size=15))
 def test_nothing_is_lost(rows):
     """Every input row is in the result or named in the problems (collect mode)."""

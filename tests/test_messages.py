@@ -2,6 +2,7 @@
 
 import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,18 @@ def test_every_code_has_both_languages_with_the_same_parameters(code):
     vi, en = render(code, "vi", **params), render(code, "en", **params)
     if code not in SAME_IN_BOTH:
         assert vi != en, f"{code} is not translated"
+
+
+def test_no_code_is_defined_twice():
+    """A repeated key in the catalogue's dict literal would silently keep only the last text."""
+    import ast
+
+    from evalkit.messages import catalogue
+
+    tree = ast.parse(Path(catalogue.__file__).read_text(encoding="utf-8"))
+    keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) and len(node.keys) > 50
+            for k in node.keys if isinstance(k, ast.Constant)]
+    assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
 
 
 def test_levels_render_by_name_in_the_language():

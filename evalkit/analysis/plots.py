@@ -62,6 +62,17 @@ def text(key: str, lang: str = "en", **fmt) -> str:
     return s.format(**fmt) if fmt else s
 
 
+def title(ax, finding: str, width: int = 72) -> None:
+    """Set a finding-stating title, wrapped so it never runs past the figure.
+
+    >>> fig, ax = plt.subplots(); title(ax, "word " * 30); ax.get_title(loc="left").count("\\n") >= 1
+    True
+    """
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(finding, width)), loc="left")
+
+
 def style() -> None:
     """Apply the house style."""
     sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
@@ -152,6 +163,17 @@ def export_table(frame: pd.DataFrame, path, digits: int = 3, caption: str | None
     return [md, tex]
 
 
+def publish(fig, name: str, figure_dir) -> list[Path]:
+    """For notebooks: :func:`save` the figure as ``<figure_dir>/<name>`` (nothing when ``figure_dir``
+    is empty, so a quick run does not pay for 300-dpi output)."""
+    return save(fig, Path(figure_dir) / name) if figure_dir else []
+
+
+def publish_table(frame: pd.DataFrame, name: str, figure_dir, digits: int = 3, caption: str | None = None) -> list[Path]:
+    """For notebooks: :func:`export_table` as ``<figure_dir>/<name>.md`` and ``.tex`` (nothing when empty)."""
+    return export_table(frame, Path(figure_dir) / name, digits, caption) if figure_dir else []
+
+
 def level_bars(dist: pd.DataFrame, by: str, lang: str = "en", ax=None):
     """Stacked shares of each level per group, from :func:`evalkit.analysis.stats.distribution`."""
     style()
@@ -236,7 +258,7 @@ def contrast_by_ratio(contrasts: pd.DataFrame, metric: str, ax=None, lang: str =
     ax.axhline(0, color="black", lw=0.8)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel(text("cap_ratio", lang))
-    ax.set_ylabel(f"{text(metric, lang) if metric in TEXT else metric}\n{text('difference', lang)}")
+    ax.set_ylabel(text("difference", lang), fontsize=9)
     if by:
         ax.legend(frameon=False, fontsize=8)
     return fig, ax
@@ -260,13 +282,13 @@ def frontier(table: pd.DataFrame, ax=None, lang: str = "en", by: str | None = No
                         vmin=0, vmax=vmax, s=36, zorder=2)
         none = g[g["ratio"].isna()]
         ax.scatter(none["share_excellent"], none[accuracy], marker="*", s=120, color="#b2182b", zorder=3)
-        for _, r in capped.iloc[::2].iterrows():  # every other ratio: readable, not crowded
+        for i, (_, r) in enumerate(capped.iloc[::2].iterrows()):  # every other ratio, alternately below and above
             ax.annotate(f"{r['ratio']:.0%}", (r["share_excellent"], r[accuracy]), textcoords="offset points",
-                        xytext=(4, -10), fontsize=7)
+                        xytext=(4, -11 if i % 2 == 0 else 5), fontsize=7)
         if by is not None and len(capped):
-            last = capped.iloc[-1]
+            first = capped.iloc[0]
             ax.annotate(text("behaviour_share", lang, v=value) if by == "strategic_share" else f"{by}={value}",
-                        (last["share_excellent"], last[accuracy]), textcoords="offset points", xytext=(6, 4),
+                        (first["share_excellent"], first[accuracy]), textcoords="offset points", xytext=(8, 4),
                         fontsize=7, color="#555555")
     if sc is not None:
         fig.colorbar(sc, ax=ax, label=text("demotions", lang))

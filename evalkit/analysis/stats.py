@@ -7,8 +7,11 @@ Every table carries a count beside each figure; floats are for statistics only (
 >>> import pandas as pd
 >>> counts = pd.DataFrame({"org": ["A", "B"], "n_excellent": [30, 5], "n_good": [100, 50],
 ...                        "n_completed": [5, 5], "n_not_completed": [0, 1]})
->>> inflation_indices(counts, by="org")[["org", "share_excellent", "excellent_to_good", "over_cap_ratio"]].round(3).to_dict("records")
-[{'org': 'A', 'share_excellent': 0.222, 'excellent_to_good': 0.3, 'over_cap_ratio': 1.5}, {'org': 'B', 'share_excellent': 0.082, 'excellent_to_good': 0.1, 'over_cap_ratio': 0.5}]
+>>> ix = inflation_indices(counts, by="org")
+>>> print(ix[["org", "share_excellent", "excellent_to_good", "over_cap_ratio"]].round(3).to_string(index=False))
+org  share_excellent  excellent_to_good  over_cap_ratio
+  A            0.222                0.3             1.5
+  B            0.082                0.1             0.5
 """
 
 from __future__ import annotations
@@ -53,6 +56,48 @@ def distribution(data: pd.DataFrame, by: str | list[str] | None = None) -> pd.Da
     long["share"] = long["count"] / total
     long["level"] = pd.Categorical(long["level"], categories=list(L.LEVELS), ordered=True)
     return long.sort_values(by + ["level"]).reset_index(drop=True)
+
+
+def split_good_or_above(rows: pd.DataFrame) -> pd.DataFrame:
+    """Excellent and good from a published "good or above" total and its excellent part.
+
+    Some sources give only the share (or number) rated good-or-above and, within it, excellent; the
+    good count is their difference. ``rows`` has ``excellent`` and ``good_or_above`` (both shares or
+    both counts, same basis) and optionally ``total``. Adds ``good`` and ``excellent_to_good`` and a
+    ``derivation`` column stating the arithmetic, so the derived figure can be checked by hand.
+
+    >>> r = split_good_or_above(pd.DataFrame({"excellent": [858], "good_or_above": [4740]}))
+    >>> r[["good", "excellent_to_good"]].round(4).values.tolist()
+    [[3882.0, 0.221]]
+    """
+    out = rows.copy()
+    e = out["excellent"].astype(float)
+    goa = out["good_or_above"].astype(float)
+    if (e > goa).any():
+        raise ValueError("excellent is part of good-or-above and cannot exceed it")
+    out["good"] = goa - e
+    out["excellent_to_good"] = e / out["good"]
+    out["derivation"] = [f"good = {g:g} − {x:g} = {g - x:g}; excellent ÷ good = {x:g} ÷ {g - x:g} = {x / (g - x):.3f}"
+                         for x, g in zip(e, goa, strict=True)]
+    return out
+
+
+#: Access dates of the bundled published figures were not recorded when they were collected; they
+#: were added to evalkit on this date, which bounds the access date from above.
+PUBLISHED_ADDED = "2026-11-28"
+
+
+def source_list(frame: pd.DataFrame, column: str = "source_url", accessed: str = PUBLISHED_ADDED) -> pd.DataFrame:
+    """The distinct sources of a published table with the number of rows each supports and the
+    access date (``accessed no later than …`` when only an upper bound is known).
+
+    >>> source_list(pd.DataFrame({"source_url": ["a", "a", "b"]}))["rows"].tolist()
+    [2, 1]
+    """
+    counts = frame[column].fillna("(no source given)").value_counts(sort=False)
+    out = counts.rename_axis("source").reset_index(name="rows")
+    out["accessed"] = f"no later than {accessed}" if accessed == PUBLISHED_ADDED else accessed
+    return out.sort_values(["rows", "source"], ascending=[False, True]).reset_index(drop=True)
 
 
 def inflation_indices(counts: pd.DataFrame, by: str | list[str] | None = None, cap_ratio: Fraction = Fraction(1, 5),
@@ -353,7 +398,8 @@ def ordinal_model(roster: pd.DataFrame, covariates: list[str], distr: str = "log
     ``cluster``: staff in one unit share a rater, so by default (``"auto"``) the covariance is
     cluster-robust by ``unit_id`` when the data has it; a column name clusters by that column,
     ``None`` gives the model-based covariance. ``covariance`` on the result says which was used;
-    :func:`coefficient_table` puts it beside the estimates.
+    ``bse_independent`` holds the model-based standard errors beside the robust ones;
+    :func:`coefficient_table` puts both beside the estimates.
     """
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
@@ -371,9 +417,13 @@ def ordinal_model(roster: pd.DataFrame, covariates: list[str], distr: str = "log
         groups = pd.factorize(roster.loc[keep, col])[0]
         res = model.fit(method="bfgs", disp=False, maxiter=500, cov_type="cluster", cov_kwds={"groups": groups})
         res.covariance = f"cluster-robust by {col} ({groups.max() + 1} clusters)"
+        # what the model-based covariance would say, for comparison (inverse of the observed information)
+        info = -model.hessian(np.asarray(res.params))
+        res.bse_independent = pd.Series(np.sqrt(np.diag(np.linalg.inv(info))), index=res.params.index)
     else:
         res = model.fit(method="bfgs", disp=False, maxiter=500)
         res.covariance = "model-based (observations assumed independent)"
+        res.bse_independent = res.bse
     res.n_left_out = int((~keep).sum())
     return res
 
@@ -387,6 +437,8 @@ def coefficient_table(res, terms: list[str] | None = None, level: float = 0.95) 
                       "ci_low": ci[:, 0], "ci_high": ci[:, 1]})
     if terms is not None:
         t = t.set_index("term").loc[terms].reset_index()
+    if hasattr(res, "bse_independent"):
+        t["se_if_independent"] = t["term"].map(res.bse_independent)
     t["covariance"] = getattr(res, "covariance", getattr(res, "cov_type", ""))
     t["n"] = int(res.nobs)
     return t
@@ -517,13 +569,13 @@ def index_series(indices: pd.DataFrame, index: str, provinces: list[str] | None 
 
     ``mean_all`` is given only for years with at least ``min_provinces`` provinces: in years where
     the source published only its top-ranked provinces a "mean" would be the mean of the best, so it
-    is left blank (``coverage`` says which years are which).
+    is left blank (``coverage`` is ``all provinces`` or ``partial``).
     """
     d = indices[(indices["index"] == index) & ~indices["province"].str.contains(":|NATIONAL|MINISTR", regex=True)]
     wide = d.pivot_table(index="year", columns="province", values="score", aggfunc="mean")
     count = wide.notna().sum(axis=1)
     full = count >= min_provinces
-    out = pd.DataFrame({"provinces": count, "coverage": np.where(full, "all provinces", "top-ranked only"),
+    out = pd.DataFrame({"provinces": count, "coverage": np.where(full, "all provinces", "partial"),
                         "mean_all": wide.mean(axis=1).where(full)})
     for p in provinces or []:
         out[p] = wide[p] if p in wide.columns else np.nan

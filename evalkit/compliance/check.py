@@ -201,11 +201,13 @@ def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = N
     hash (``pseudonym_secret``, else ``EVALKIT_PSEUDONYM_KEY``, else a new key: then
     ``result.generated_key`` holds it) and names are dropped.
     """
+    pol: str | P.Policy
     if isinstance(policy, str) and policy == P.AUTO:
         pol, cap_readings = P.AUTO, readings  # routed by year and population in check_cap (notes name the choice)
     else:
-        pol, cap_readings = P.get(policy, **readings), {}
-        pol.require_ratio()
+        chosen = P.get(policy, **readings)
+        chosen.require_ratio()
+        pol, cap_readings = chosen, {}
     periods = not isinstance(source, pd.DataFrame) and is_period_workbook(source, sheet)
     if periods:  # monthly/quarterly scores → exact annual score → band → overrides, then the cap
         frame = rate_roster_by_score(read_periods(source, sheet))

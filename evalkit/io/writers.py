@@ -36,7 +36,7 @@ def records(df: pd.DataFrame) -> list[dict]:
     """
     out = []
     for rec in df.to_dict("records"):
-        clean = {}
+        clean: dict = {}
         for k, v in rec.items():
             if v is None or v is pd.NA or (isinstance(v, float) and v != v):
                 clean[k] = None

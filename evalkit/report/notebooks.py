@@ -59,8 +59,8 @@ def params_digest() -> dict:
     return {"digest": whole, "files": files}
 
 
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
@@ -82,7 +82,7 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
     out = Path(out_dir).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     tables = out / "tables"
-    params_all = {}
+    params_all: dict = {}
     if params_file:
         params_all = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
         if not isinstance(params_all, dict):
@@ -98,7 +98,7 @@ def run_report(params_file: str | None = None, out_dir: str = "reports", only: l
     unknown = set(params_all) - set(found)
     if unknown:
         raise ValueError(f"{params_file}: no notebook named {', '.join(sorted(unknown))}")
-    record = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "versions": _versions(),
+    record: dict = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "versions": _versions(),
               "parameters_tree": params_digest(),
               "inputs": {str(p.relative_to(PACKAGE_DIR)): _sha256(p) for d in DATA_DIRS for p in sorted(d.glob("*"))
                          if p.is_file()},

@@ -124,7 +124,8 @@ def generate_province(spec: ProvinceSpec | None = None, seed: int = 2026) -> Pro
     group_no = pos_in_unit // spec.task_group_size
     task_group = pd.Series(unit_id).str.cat(pd.Series(group_no + 1).astype(str), sep="-T").to_numpy(dtype=object)
     is_head = pos_in_unit == 0
-    is_group_lead = (pos_in_unit % spec.task_group_size == 1) & (rng.random(n) < spec.leader_share_in_group * spec.task_group_size)
+    lead_chance = spec.leader_share_in_group * spec.task_group_size
+    is_group_lead = (pos_in_unit % spec.task_group_size == 1) & (rng.random(n) < lead_chance)
     is_leader = is_head | is_group_lead
     level_word = units["unit_level"].to_numpy()[unit_idx]
     title_group = np.where(
