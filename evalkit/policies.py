@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from .messages import Message, cite, render
@@ -427,23 +428,37 @@ def regime_for(population: str, date) -> str | None:
     return None
 
 
+def _pairs(years, populations):
+    """Distinct (year, population) pairs and each row's pair number, by factorising each column once."""
+    cy, uy = pd.factorize(pd.Series(years).to_numpy(), use_na_sentinel=True)
+    cp, up = pd.factorize(pd.Series(populations).to_numpy(), use_na_sentinel=True)
+    comb = np.where((cy < 0) | (cp < 0), -1, cy.astype(np.int64) * max(len(up), 1) + cp)
+    codes, uniq = pd.factorize(comb)
+    pairs = [(None, None) if c < 0 else (uy[c // max(len(up), 1)], up[c % max(len(up), 1)]) for c in uniq]
+    return codes, pairs
+
+
+def _year(value) -> int | None:
+    try:
+        y = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(y) else int(y)
+
+
 def route(years, populations, leaders=None) -> np.ndarray:
     """The governing regime per row (object array; None where none governs), by year and population.
 
     Leaders are rated under their population's regime (Quảng Ninh's leader rule is one province's
     practice and is never chosen automatically).
+
+    >>> route([2026, 2025, 2026, 2022], ["civil_servant", "civil_servant", "party_member", "cadre"]).tolist()
+    ['decree-335-2025', 'decree-48-2023', 'party-regulation-124-2023', None]
     """
-    years = np.asarray(years, dtype=object)
-    pops = np.asarray(populations, dtype=object)
-    out = np.full(len(years), None, dtype=object)
-    pairs = {(y, p) for y, p in zip(years.tolist(), pops.tolist(), strict=True)}
-    for y, p in pairs:
-        if y is None or p is None or (isinstance(y, float) and np.isnan(y)):
-            continue
-        name = regime_for(str(p), int(y))
-        if name:
-            out[(years == y) & (pops == p)] = name
-    return out
+    codes, pairs = _pairs(years, populations)
+    names = np.array([None if _year(y) is None or p is None else regime_for(str(p), _year(y)) for y, p in pairs]
+                     + [None], dtype=object)
+    return names[codes]
 
 
 def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
@@ -451,10 +466,8 @@ def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
     notes: builtins.list[Message] = []
     if not policy.governs:
         return notes
-    years = np.asarray(years, dtype=object)
-    pops = np.asarray(populations, dtype=object)
-    for y, p in sorted({(int(y), str(p)) for y, p in zip(years.tolist(), pops.tolist(), strict=True)
-                        if y is not None and p is not None and not (isinstance(y, float) and np.isnan(y))}):
+    _, pairs = _pairs(years, populations)
+    for y, p in sorted({(_year(y), str(p)) for y, p in pairs if _year(y) is not None and p is not None}):
         if policy.governs_row(p, as_date(y)):
             continue
         if not any(c == "population" and p in v for c, v in policy.applies_to):
