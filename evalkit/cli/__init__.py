@@ -7,6 +7,7 @@ never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import yaml
 from .. import policies as P
 from ..compliance import check_file, check_recruitment
 from ..io import InputError, describe_problem
-from ..messages import render
+from ..messages import cite, render
 from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
@@ -182,8 +183,9 @@ def cmd_check(args) -> int:
 
 def cmd_policies(args) -> int:
     for pol in P.list():
-        refs = "; ".join(sorted({str(v.reference.instrument) for v in pol.references}))
-        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
+        refs = "; ".join(sorted({cite(dataclasses.replace(v.reference, article=None), args.lang)
+                                 for v in pol.references}))
+        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; {render('explain.from', args.lang, start=str(pol.in_force))}]")
     print(f"{P.AUTO:28s} {render('explain.auto', args.lang)}")
     for name, kind in P.explain_names().items():
         if kind != "cap":
