@@ -229,7 +229,7 @@ def test_lowest_ranked_first_and_deterministic_ties():
     final = ek.enforce_cap(roster)
     # E=4, G=5: d = least d with 4-d <= floor((5+d)/5) -> d=3; keep the best (a, 99)
     assert final.loc[final.demoted, "person_id"].tolist() == ["b", "c", "d"]
-    assert "4 of 4 by score" in final.set_index("person_id").loc["c", "reason"]  # tie 92: larger id is lower
+    assert "this person is 4 of 4 by score" in final.set_index("person_id").loc["c", "reason"]  # tie 92: larger id is lower
     assert ek.enforce_cap(roster.sample(frac=1, random_state=3)).set_index("person_id").loc[
         ["b", "c", "d"], "demoted"].all()
 

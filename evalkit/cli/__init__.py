@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,8 +18,11 @@ import yaml
 
 from .. import policies as P
 from ..compliance import check_file, check_recruitment
-from ..io import InputError, describe_problem
-from ..messages import cite, render
+from ..compliance.check import mask_problems, note_text, policy_name
+from ..compliance.privacy import pseudonym_key
+from ..io import InputError, describe_problem, localise_problems
+from ..io.writers import records
+from ..messages import cite, column_label, label, render
 from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
@@ -44,8 +48,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="'auto' (the regime in force for each row's year and population) or a policy name "
                         "(see 'evalkit policies')")
     c.add_argument("--year", type=int, help="check only this assessment year")
-    c.add_argument("--sheet", help="worksheet name (default: the first)")
-    c.add_argument("--out", help="write the report to FILE.xlsx or FILE.html")
+    c.add_argument("--sheet", help="worksheet name (default: the only visible sheet with a rating table, else the active one)")
+    c.add_argument("--out", help="write the report to FILE.xlsx or FILE.html (never the input; an existing file needs --force)")
+    c.add_argument("--force", action="store_true", help="replace an existing --out file")
+    c.add_argument("--merge-similar-units", action="store_true",
+                   help="take unit names that differ only in case or accents as one unit (a warning names them either way)")
+    c.add_argument("--place", help="place name for the signature block, e.g. 'Quảng Ninh'")
     c.add_argument("--lang", choices=["vi", "en"], default="en", help="report language")
     c.add_argument("--json", action="store_true", help="print one JSON document to stdout")
     c.add_argument("--pseudonymize", action="store_true",
@@ -109,7 +117,14 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        _print_problems(exc.problems, getattr(args, "lang", "en"))
+        problems = exc.problems
+        if getattr(args, "pseudonymize", False):
+            problems = mask_problems(problems, pseudonym_key()[0])
+        if getattr(args, "json", False):
+            sys.stdout.write(json.dumps({"compliant": None, "exit": 2, "problems": records(
+                localise_problems(problems, args.lang).drop(columns=["params"]))}, ensure_ascii=False, indent=1,
+                default=str) + "\n")
+        _print_problems(problems, getattr(args, "lang", "en"))
         return 2
     except (P.PolicyError, ValueError, OSError, yaml.YAMLError) as exc:
         print(f"evalkit: {exc}", file=sys.stderr)
@@ -143,6 +158,25 @@ def _readings(args) -> dict:
     return out
 
 
+class UsageError(ValueError):
+    """A command-line mistake, said in the user's language."""
+
+
+def _check_out(args) -> None:
+    """``--out`` is never the input, and replaces an existing file only with ``--force``."""
+    out = getattr(args, "out", None)
+    if not out:
+        return
+    lang = getattr(args, "lang", "en")
+    if Path(out).suffix.lower() not in (".xlsx", ".html", ".htm"):
+        raise UsageError(render("cli.out_type", lang, path=out))
+    src = Path(args.input)
+    if src.exists() and Path(out).exists() and os.path.samefile(src, out) or Path(out).resolve() == src.resolve():
+        raise UsageError(render("cli.out_is_input", lang, path=out))
+    if Path(out).exists() and not getattr(args, "force", False):
+        raise UsageError(render("cli.out_exists", lang, path=out))
+
+
 def _write(result, out: str | None) -> None:
     if not out:
         return
@@ -156,8 +190,10 @@ def _write(result, out: str | None) -> None:
 
 
 def cmd_check(args) -> int:
+    _check_out(args)
     result = check_file(args.input, args.policy, sheet=args.sheet, year=args.year, lang=args.lang,
-                        pseudonymize_ids=args.pseudonymize, suppress_below=args.suppress_below, **_readings(args))
+                        pseudonymize_ids=args.pseudonymize, suppress_below=args.suppress_below,
+                        merge_similar_units=args.merge_similar_units, place=args.place, **_readings(args))
     if result.generated_key is not None:
         print(render("cli.key_generated", args.lang, key=result.generated_key.decode()), file=sys.stderr)
     report = result.report
@@ -167,11 +203,18 @@ def cmd_check(args) -> int:
         sys.stdout.write(result.to_json() + "\n")
     else:
         s = report.summary
-        print(report.verdict(lang))
-        print(render("cli.check_summary", lang, policy=report.policy.name, groups=int(s["groups"].sum()),
-                     over=int(s["over_cap"].sum()), excess=int(s["excess"].sum()), demotions=result.total_demotions()))
+        where = result.input_path or "<DataFrame>"
+        print(render("cli.read_from", lang, where=label("in_sheet", lang, file=where, sheet=result.sheet)
+                     if result.sheet else where))
+        print(result.verdict(lang))
+        print(render("cli.check_summary", lang, policy=policy_name(report.policy, lang), groups=int(s["groups"].sum()),
+                     over=int(s["over_cap"].sum()), excellent=result.excellent_total,
+                     demotions=result.total_demotions()))
+        for scope, excess in zip(s["scope"], s["excess"], strict=True):
+            scope_text = " × ".join(column_label(k, lang) for k in str(scope).split(" × "))
+            print("  " + render("cli.excess_by_scope", lang, scope=scope_text, n=int(excess)))
         for note in report.notes:
-            print(render("cli.note", lang, text=note.text(lang)))
+            print(render("cli.note", lang, text=note_text(note, lang, report.policy)))
         if report.problems is not None and len(report.problems):
             print(render("cli.input_warnings", lang, n=len(report.problems)))
         if result.ceilings is not None and len(result.ceilings):
@@ -199,7 +242,7 @@ def cmd_explain(args) -> int:
         print(render("explain.auto", args.lang))
         for pol in P.list():
             for who, start, end in pol.governs:
-                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
+                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"people.{who}", args.lang),
                                                  start=str(start), end=str(end) if end else "—"))
     elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))

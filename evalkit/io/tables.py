@@ -286,6 +286,9 @@ def _cell_text(v) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_PLAIN = re.compile(r"^(?:[!-~]+(?: [!-~]+)*)?$")  # printable ASCII, single spaces, trimmed: already clean
+
+
 def _map_unique(s: pd.Series, fn) -> pd.Series:
     """``s.map(fn)`` computed once per distinct value (cells repeat a lot: units, levels, years)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
@@ -295,8 +298,22 @@ def _map_unique(s: pd.Series, fn) -> pd.Series:
 
 
 def _text_series(s: pd.Series) -> pd.Series:
-    """Cells as trimmed NFC text ("" for empty), whatever the reader gave (str, float, int, datetime)."""
-    return _map_unique(s, _cell_text)
+    """Cells as trimmed NFC text ("" for empty), whatever the reader gave (str, float, int, datetime).
+
+    Cleaned once per distinct value; plain ASCII text (ids, codes, numbers as a CSV gives them)
+    is already clean and kept as it is.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[-1] = ""
+    if len(uniques):
+        u = pd.Series(uniques, dtype=object)
+        plain = u.str.match(_PLAIN.pattern).to_numpy(dtype=bool, na_value=False)
+        values[:-1] = u.to_numpy(dtype=object)
+        rest = np.flatnonzero(~plain)
+        if len(rest):
+            values[rest] = [_cell_text(v) for v in values[rest]]
+    return pd.Series(values[codes], index=s.index, dtype=object)
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -358,17 +375,22 @@ _NUMBER = re.compile(r"^[+-]?(\d+)([.,](\d+))?$")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:(\.)\d{3}(?:\.\d{3})*|(,)\d{3}(?:,\d{3})*|( )\d{3}(?: \d{3})*)$")
 
 
-def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_number(text: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse numbers written with a decimal point or a Vietnamese decimal comma ("85,5").
 
     Returns ``(values, bad)``; an empty cell is NaN and not bad. Thousands separators are not
-    accepted (a score never needs one), so "1.234,5" is rejected rather than misread.
+    accepted (a score never needs one), so "1.234,5" is rejected rather than misread. ``clean``: the
+    cells are already text as :func:`load_raw` gives them.
     """
-    s = _text_series(text)
-    ok = s.str.match(_NUMBER.pattern).fillna(False).astype(bool)
-    empty = s == ""
-    values = pd.to_numeric(s.where(ok, "").str.replace(",", ".", regex=False).replace("", np.nan), errors="coerce")
-    return values.astype(float), ~ok & ~empty
+    s = text if clean else _text_series(text)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype=object)
+    ok = np.append(u.str.match(_NUMBER.pattern).to_numpy(dtype=bool, na_value=False), False)
+    empty = np.append((u == "").to_numpy(dtype=bool), True)
+    values = np.append(pd.to_numeric(u.where(ok[:-1], "").str.replace(",", ".", regex=False).replace("", np.nan),
+                                     errors="coerce").to_numpy(dtype=float), np.nan)
+    return (pd.Series(values[codes], index=s.index, dtype=float),
+            pd.Series(~ok[codes] & ~empty[codes], index=s.index))
 
 
 def _count_value(text: str) -> tuple[float, str | None]:
@@ -392,7 +414,7 @@ def _count_value(text: str) -> tuple[float, str | None]:
     return np.nan, "input.count_ambiguous"
 
 
-def parse_count(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def parse_count(text: pd.Series, *, clean: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Counts with thousands separators read as Vietnamese and English offices write them.
 
     Returns ``(values, codes)``: values as float (NaN for empty or bad), and per cell the problem
@@ -402,7 +424,7 @@ def parse_count(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> v[:4].tolist(), c.tolist()
     ([2000.0, 1000.0, 12.0, nan], [None, None, None, None, 'input.count_ambiguous', 'input.count_range', 'input.count_range'])
     """
-    pairs = _map_unique(_text_series(text), lambda v: _count_value(v or ""))
+    pairs = _map_unique(text if clean else _text_series(text), lambda v: _count_value(v or ""))
     values = np.array([p[0] for p in pairs], dtype=float)
     codes = np.array([p[1] for p in pairs], dtype=object)
     values[codes != None] = np.nan  # noqa: E711 - elementwise
@@ -444,11 +466,11 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
         col = spec.get(name)
         raw = frame[name]
         header = headers.get(name, name)
-        text = _text_series(raw)
+        text = raw  # cleaned text already (load_raw)
         if col is None or col.kind == "text":
             out[name] = text.replace("", None).astype(object)
             continue
-        empty = (text == "").to_numpy()
+        empty = text.to_numpy(dtype=object) == ""
         if col.required and col.kind != "count" and empty.any():
             problems.add_many(rows[empty], header, [""] * int(empty.sum()), "input.required_empty")
             bad_row |= empty
@@ -462,7 +484,7 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
                 bad_row |= unknown
             out[name] = pd.Categorical(np.where(unknown | empty, None, codes), dtype=L.LEVEL_DTYPE)
         elif col.kind == "count":
-            v, codes = parse_count(text)
+            v, codes = parse_count(text, clean=True)
             for code in ("input.count_not_number", "input.count_range", "input.count_ambiguous"):
                 mask = codes == code
                 if mask.any():
@@ -473,15 +495,15 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
             out[name] = arr
         elif col.kind in ("score", "months", "year"):
             if col.kind == "year":
-                pairs = _map_unique(text, lambda t: _year_value(t or ""))
-                from_date = np.array([p[1] for p in pairs], dtype=bool)
+                from_date = _map_unique(text, lambda t: bool(_DATE_TEXT.match(t or ""))).to_numpy(dtype=bool)
                 if from_date.any():
                     first = int(np.argmax(from_date))
+                    shown = _map_unique(text, lambda t: _year_value(t or "")[0])
                     problems.add("input.year_from_date", row=int(rows[first]), column=header,
                                  value=text.iloc[first], severity="warning", n=int(from_date.sum()),
-                                 year=pairs.iloc[first][0])
-                text = pd.Series([p[0] for p in pairs], index=text.index, dtype=object)
-            values, bad = parse_number(text)
+                                 year=shown.iloc[first])
+                    text = shown
+            values, bad = parse_number(text, clean=True)
             bad = bad.to_numpy()
             v = values.to_numpy()
             if col.kind == "score":
@@ -530,7 +552,16 @@ _TOTAL_PATTERN = re.compile(r"^(?:(?:tong cong|tong so|tong hop|cong chung|tong 
 _SECTION_NUMBER = re.compile(r"^(?:[IVXLC]+|[A-Z])\.?$")
 _SIGNATURE = re.compile(r"nguoi lap|lap bieu|thu truong|giam doc|chu tich|truong phong|ky ten|ky ghi ro|"
                         r"ghi ro ho ten|dong dau|ngay \S* ?thang|noi nhan|xac nhan|ghi chu|ke toan|tm |kt |"
-                        r"^\W*$")
+                        r"^\W*$|^\(?ky\b")
+
+
+def _all_cells_match(text: pd.DataFrame, pattern: re.Pattern) -> np.ndarray:
+    """Rows whose every filled cell matches ``pattern`` (folded), computed once per distinct value."""
+    ok = np.ones(len(text), dtype=bool)
+    for c in text.columns:
+        hit = _map_unique(text[c], lambda v: not v or bool(pattern.search(L.match_key(v)))).to_numpy(dtype=bool)
+        ok &= hit
+    return ok
 
 
 def _ranges(rows) -> str:
@@ -607,13 +638,20 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
                 problems.add("input.value_without_header", row=int(rows[first_filled]),
                              column=f"column {j + 1}", value=col_text.iloc[first_filled])
     text = body[list(names)].rename(columns=names)
-    blank = text.eq("").all(axis=1).to_numpy()
+    empty = pd.DataFrame(text.to_numpy(dtype=object) == "", columns=text.columns, index=text.index)
+    blank = empty.all(axis=1).to_numpy()
     # totals and sections first: "Tổng cộng" in the unit column, a total label or section number in STT
     total = np.zeros(len(text), dtype=bool)
+    no_id = empty["person_id"].to_numpy() if "person_id" in text.columns else np.ones(len(text), dtype=bool)
     for col in ("unit_id", "row_no", "name"):
         if col in text.columns:
-            keys = _map_unique(text[col], lambda v: L.match_key(v or ""))
-            total |= keys.map(_is_total_label).to_numpy(dtype=bool)
+            # a totals row has no person id and its label is a word: look only there (names and numbers are many)
+            look = np.flatnonzero(no_id | (col == "unit_id"))
+            if col == "row_no":
+                look = look[~text[col].iloc[look].str.fullmatch(r"\d*\.?").to_numpy(dtype=bool)]
+            if len(look):
+                sub = _map_unique(text[col].iloc[look], lambda v: _is_total_label(L.match_key(v or "")))
+                total[look] |= sub.to_numpy(dtype=bool)
     if "row_no" in text.columns:
         numbered = text["row_no"].str.fullmatch(r"\d+\.?").to_numpy(dtype=bool)
         if numbered.any():
@@ -623,8 +661,20 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
         col = next(c for c in ("unit_id", "row_no", "name") if c in text.columns and text[c].iloc[i] != "")
         problems.add("input.row_skipped_total", row=int(rows[i]), column=headers[col], value=text[col].iloc[i],
                      severity="warning")
+    # signature and note lines ("Người lập biểu", "Thủ trưởng đơn vị", "Ghi chú: …") under the table
+    suspect = ~blank & ~total & empty[[c.name for c in spec.values() if c.required and c.name in text.columns]
+                                       ].any(axis=1).to_numpy()
+    if "level" in text.columns:
+        suspect |= ~blank & ~total & L.level_codes(text["level"])[1] & text["level"].ne("").to_numpy()
+    signature = np.zeros(len(text), dtype=bool)
+    if suspect.any():  # only rows that are not a complete person's row can be a signature line
+        signature[suspect] = _all_cells_match(text[suspect], _SIGNATURE)
+    for i in np.flatnonzero(signature):
+        c, v = next((c, v) for c, v in text.iloc[i].items() if v != "")
+        problems.add("input.row_skipped_no_required", row=int(rows[i]), column=headers[c], value=v, severity="warning")
+    total |= signature
     required = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in text.columns]
-    footer = ~blank & ~total & text[required].eq("").all(axis=1).to_numpy()
+    footer = ~blank & ~total & empty[required].all(axis=1).to_numpy()
     person_columns = [c for c in ("name", "score", "level", "person_id") if c in text.columns and c not in required]
     for i in np.flatnonzero(footer):
         filled = [(c, v) for c, v in text.iloc[i].items() if v != ""]

@@ -13,19 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..version import __version__
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Make a text cell inert in a spreadsheet (no formula, no DDE): prefix it with a quote.
-
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5 days"), neutralise(-5)
-    ('\\'=HYPERLINK("http://x")', "'-5 days", -5)
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+from .xlsx import (BOLD_CENTER, GREEN, ITALIC_CENTER, ITALIC_RIGHT, RED, VERDICT_BAD, VERDICT_NONE, VERDICT_OK, Sheet,
+                   neutralise, write_xlsx)
 
 
 def records(df: pd.DataFrame) -> list[dict]:
@@ -48,7 +37,6 @@ def records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-
 def file_sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -61,67 +49,65 @@ def file_sha256(path) -> str:
 # Excel
 # --------------------------------------------------------------------------------------------
 
-_RED = "FFF4CCCC"
-_GREEN = "FFD9EAD3"
-_GREY = "FFEFEFEF"
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str | None = None, verdict=None,
-                   empty_text: str = "No rows.") -> Path:
-    """Write tables as sheets in the house style: bold frozen headers, fitted widths, rows coloured by
-    ``status_column`` (True green, False red), the first sheet a two-column summary whose first value
-    is the verdict. Every text cell is neutralised against formula injection."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+                   empty_text: str = "No rows.", signature: dict | None = None,
+                   bool_words: tuple[str, str] | None = None) -> Path:
+    """Write tables as sheets in the house style, ready to print and sign.
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    Bold frozen header row repeated on every printed page, a filter on every table, fitted widths,
+    landscape A4 fitted to the page width; rows coloured by ``status_column`` (True green, False
+    red); the first sheet a two-column summary whose first value is the verdict, followed by the
+    ``signature`` block (``place_date``, ``left`` and ``right`` as (title, hint)) when given; yes/no
+    columns as ``bool_words`` when given (a report in Vietnamese shows no TRUE/FALSE). Every
+    text cell is neutralised against formula injection. Rows are streamed in chunks
+    (:mod:`evalkit.io.xlsx`), so a 300,000-row roster takes little time and memory.
+    """
+    out = []
     for i, (title, df) in enumerate(sheets.items()):
-        ws = wb.create_sheet(str(title)[:31])
         headers = [str(c) for c in df.columns]
-        ws.append([neutralise(h) for h in headers])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor=_GREY)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        status_idx = headers.index(status_column) if status_column in headers else None
-        for rec in df.itertuples(index=False):
-            ws.append([_excel_value(v) for v in rec])
-            if status_idx is not None and not pd.isna(rec[status_idx]):
-                fill = _GREEN if bool(rec[status_idx]) else _RED
-                for cell in ws[ws.max_row]:
-                    cell.fill = PatternFill("solid", fgColor=fill)
-        ws.freeze_panes = "A2"
-        for j, h in enumerate(headers, start=1):
-            values = [h] + [str(v) for v in df.iloc[:200, j - 1].tolist()]
-            ws.column_dimensions[get_column_letter(j)].width = max(min(max(len(v) for v in values) + 2, 80), 8)
-        if i == 0 and df.shape[1] == 2:  # the summary sheet
-            ws.column_dimensions["B"].width = 100
-            for row in ws.iter_rows(min_row=2):
-                row[1].alignment = Alignment(wrap_text=True, vertical="top")
-            ws["B2"].font = Font(bold=True)
-            ws["B2"].fill = PatternFill("solid", fgColor={True: _GREEN, False: _RED}.get(verdict, _GREY))
-        if not len(df):
-            ws.append([empty_text])
-    path = Path(path)
-    wb.properties.creator = f"evalkit {__version__}"
-    wb.save(path)
-    return path
+        summary = i == 0 and df.shape[1] == 2
+        widths = _widths(df, headers)
+        sheet = Sheet(str(title), df, widths=widths, empty_text=empty_text)
+        if summary:
+            sheet.widths[1] = 100
+            sheet.wrap_columns = (1,)
+            sheet.first_row_style = {1: {True: VERDICT_OK, False: VERDICT_BAD}.get(verdict, VERDICT_NONE)}
+            if signature:
+                left, right = signature["left"], signature["right"]
+                sheet.after = [[], [(None, 0), (signature["place_date"], ITALIC_RIGHT)],
+                               [(left[0], BOLD_CENTER), (right[0], BOLD_CENTER)],
+                               [(left[1], ITALIC_CENTER), (right[1], ITALIC_CENTER)]]
+        else:  # long texts (reasons, messages) wrap inside their column instead of running off the page
+            sheet.wrap_columns = tuple(j for j, w in enumerate(widths) if w >= _MAX_WIDTH)
+        if not summary and status_column in headers:
+            status = df[status_column].astype(object).to_numpy()
+            styles = np.full(len(df), None, dtype=object)
+            styles[status == True] = GREEN  # noqa: E712 - elementwise on objects
+            styles[status == False] = RED  # noqa: E712
+            sheet.row_styles = styles
+        if bool_words:
+            flags = [c for c in df.columns if df[c].dtype == bool or str(df[c].dtype) == "boolean"]
+            if flags:
+                df = df.copy()
+                for c in flags:
+                    df[c] = df[c].astype(object).map({True: bool_words[0], False: bool_words[1]})
+                sheet.frame = df
+        out.append(sheet)
+    return write_xlsx(path, out, creator=f"evalkit {__version__}")
 
 
-def _excel_value(v):
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (int, float, bool)):
-        return v
-    return neutralise(str(v))
+_MAX_WIDTH = 60
+
+
+def _widths(df: pd.DataFrame, headers: list[str]) -> list[int]:
+    out = []
+    for j, h in enumerate(headers):
+        values = [str(v) for v in df.iloc[:200, j].tolist() if v is not None]
+        longest = max([len(v) for v in values] + [min(len(h), 20)])  # a long header wraps rather than widens
+        out.append(max(min(longest + 2, _MAX_WIDTH), 8))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
