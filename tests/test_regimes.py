@@ -412,3 +412,36 @@ def test_public_employee_unit_scale_maps_onto_four_levels():
     assert out.astype(str).tolist() == ["EXCELLENT", "GOOD", "COMPLETED"]
     with pytest.raises(LevelError, match="Loại D"):
         map_unit_scale(["Loại D"], {"Loại A": "HTXSNV"})
+
+
+def test_months_basis_and_discipline_year_are_readings(tmp_path, monkeypatch):
+    r = pd.DataFrame({"year": [2024, 2024], "population": "cadre", "level": "GOOD", "months_worked": [12, 12],
+                      "days_worked": [110, 132], "discipline_decision_year": [2024, 2025],
+                      "discipline_violation_year": [2023, 2024]})
+    # defaults: calendar months (12 → rated) and the decision year (row 0 decided in 2024 → not completed)
+    assert ek.level_ceiling(r)["ceiling"].tolist() == ["NOT_COMPLETED", "EXCELLENT"]
+    tree = tmp_path / "params"
+    shutil.copytree(PM.PARAMS_DIR, tree)
+    d = tree / "readings" / "defaults.yaml"
+    d.write_text(d.read_text(encoding="utf-8").replace("values: {2015-01-01: calendar}", "values: {2015-01-01: working_days}")
+                 .replace("values: {2015-01-01: decision}", "values: {2015-01-01: violation}"), encoding="utf-8")
+    monkeypatch.setattr(PM, "PARAMS_DIR", tree)
+    P.reload()
+    try:
+        # 110 working days / 22 = 5 months → not rated; 132 / 22 = 6 → rated, violation in 2024 → not completed
+        assert ek.level_ceiling(r)["ceiling"].tolist() == ["NOT_RATED", "NOT_COMPLETED"]
+    finally:
+        monkeypatch.undo()
+        P.reload()
+
+
+def test_period_scores_in_long_form(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("Mã CB,Năm,Đơn vị,Kỳ,Điểm\n"
+                    "a,2026,U1,Tháng 1,90\na,2026,U1,Tháng 2,\"89,99\"\na,2026,U1,Tháng 3,90.01\n"
+                    "b,2026,U1,Tháng 1,70\nb,2026,U1,Tháng 2,69\n", encoding="utf-8")
+    r = rate_roster_by_score(read_periods(path)).set_index("person_id")
+    # a: (90 + 89.99 + 90.01)/3 = 90 exactly → excellent; b: 139/2 = 69.5 → completed
+    assert r.loc["a", "score_exact"] == 90 and r.loc["a", "level"] == "EXCELLENT"
+    assert r.loc["b", "score_exact"] == Fraction(139, 2) and r.loc["b", "level"] == "COMPLETED"
+    assert (r["period_kind"] == "monthly").all() and r["source_row"].tolist() == [2, 5]
