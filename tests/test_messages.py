@@ -19,7 +19,8 @@ SAME_IN_BOTH = {"column.n_excellent", "column.n_good", "column.n_completed", "co
 
 def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template.replace("!level}", "!r}")
-                                                              .replace("!kind}", "!r}")) if name}
+                                                              .replace("!kind}", "!r}")
+                                                              .replace("!population}", "!r}")) if name}
 
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))

@@ -189,46 +189,65 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
     """The regimes to run and the rows each covers: ``[(policy, row mask or None)]``.
 
     ``policy="auto"`` routes each row by its year and population to the regime that governs it
-    (:func:`evalkit.policies.route`) with that regime's parameters as in force in that year, and
-    names the choice in ``notes``. A named regime runs on every row, with a note for rows outside
-    the dates or population it governs.
+    (:func:`evalkit.policies.route`) and names the choice in ``notes``. A named regime runs on
+    every row, with a note for rows outside the dates or population it governs. Either way each
+    year's rows get the regime's parameters as in force in that year (an amendment applies from
+    its date; years before the regime use its first values).
     """
     n = len(frame)
-    years = frame["year"].to_numpy(dtype=object) if "year" in frame.columns else None
-    pops = frame["population"].astype(object).to_numpy() if "population" in frame.columns else None
+    years = frame["year"] if "year" in frame.columns else None
+    pops = frame["population"] if "population" in frame.columns else None
     if not (isinstance(policy, str) and policy == P.AUTO):
-        pol = P.get(policy, **readings)
-        if isinstance(policy, str) and years is not None and len(frame):
-            latest = int(pd.to_numeric(pd.Series(years), errors="coerce").max())
-            if latest >= pol.in_force.year:  # the parameters as in force in the data's year
-                pol = P.get(P.get(policy, latest), **readings)
         if years is not None and pops is not None:
-            notes.extend(P.outside_notes(pol, years, pops))
-        return [(pol, None)]
+            notes.extend(P.outside_notes(P.get(policy), years, pops))
+        if not isinstance(policy, str) or years is None:
+            return [(P.get(policy, **readings), None)]
+        return _by_year(policy, years, np.ones(n, dtype=bool), readings)
     if pops is None:
-        pops = np.full(n, "civil_servant", dtype=object)
+        pops = pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), ["civil_servant"]))
         notes.append(Message("note.auto_assumed_population", {"population": "civil_servant"}))
     if years is None:
-        years = np.full(n, dt.date.today().year, dtype=object)
-        notes.append(Message("note.auto_assumed_year", {"year": str(years[0]) if n else ""}))
+        years = pd.Series(np.full(n, dt.date.today().year, dtype=np.int64))
+        notes.append(Message("note.auto_assumed_year", {"year": str(dt.date.today().year)}))
+
+    def distinct(values: pd.Series, mask: np.ndarray) -> str:
+        return ", ".join(sorted({str(v) for v in pd.unique(values[mask]) if pd.notna(v)}))
+
     regime = P.route(years, pops)
     out = []
     for name in sorted({r for r in regime.tolist() if r is not None}):
         mask = regime == name
-        pol = P.get(P.get(name, int(max(years[mask]))), **readings)
-        chosen = {"policy": name, "rows": str(int(mask.sum())),
-                  "populations": ", ".join(sorted({str(p) for p in pops[mask]})),
-                  "years": ", ".join(sorted({str(y) for y in years[mask]}))}
-        if pol.ratio is None:
+        chosen = {"policy": name, "rows": str(int(mask.sum())), "populations": distinct(pops, mask),
+                  "years": distinct(years, mask)}
+        parts = _by_year(name, years, mask, readings)
+        if any(pol.ratio is None for pol, _ in parts):
             notes.append(Message("note.auto_needs_party_share", chosen))
             continue
         notes.append(Message("note.auto_chose", chosen))
-        out.append((pol, mask))
+        out += parts
     none = regime == None  # noqa: E711 - object array
     if none.any():
-        notes.append(Message("note.auto_no_regime", {
-            "rows": str(int(none.sum())), "populations": ", ".join(sorted({str(p) for p in pops[none]})),
-            "years": ", ".join(sorted({str(y) for y in years[none]}))}))
+        notes.append(Message("note.auto_no_regime", {"rows": str(int(none.sum())), "populations": distinct(pops, none),
+                                                     "years": distinct(years, none)}))
+    if len(out) == 1 and (out[0][1] is None or bool(out[0][1].all())):
+        return [(out[0][0], None)]  # one regime, one year, every row: no copy
+    return out
+
+
+def _by_year(name: str, years: np.ndarray, mask: np.ndarray, readings: dict):
+    """The regime ``name`` per year among the rows in ``mask``, with that year's parameters."""
+    first = P.get(name)
+    numeric = pd.to_numeric(pd.Series(np.asarray(years)), errors="coerce").to_numpy(dtype=float)
+    present = sorted({int(y) for y in numeric[mask] if not np.isnan(y)})
+    out = []
+    for y in present:
+        pol = P.get(P.get(name, y) if y >= first.in_force.year else first, **readings)
+        out.append((pol, mask & (numeric == y)))
+    unknown = mask & np.isnan(numeric)
+    if unknown.any():
+        out.append((P.get(first, **readings), unknown))
+    if len(out) == 1 and bool(out[0][1].all()):
+        return [(out[0][0], None)]  # every row: no copy
     return out
 
 

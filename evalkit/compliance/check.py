@@ -25,7 +25,7 @@ from ..io.problems import PROBLEM_COLUMNS, localise_problems
 from ..io.writers import file_sha256, records, write_workbook
 from ..levels import match_key
 from ..messages import CATALOGUE, Message, cite, column_label, column_labels, label, percent, render, yes_no
-from ..rules.bands import rate_by_score, rate_roster_by_score
+from ..rules.bands import bands_govern, rate_by_score, rate_roster_by_score
 from ..rules.eligibility import check_ceilings
 from ..version import __version__
 from .cap import CapReport, check_cap, enforce_cap, resolve_policies
@@ -313,6 +313,7 @@ def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
         return problems.frame()
     has = ~np.isnan(frame["score"].to_numpy(dtype=float, na_value=np.nan)) & frame["level"].notna().to_numpy()
     has &= frame["level"].isin(list(L.LEVELS)).to_numpy()
+    has &= bands_govern(frame)  # the Decree 335 bands only where in force (civil servants from 2026)
     if not has.any():
         return problems.frame()
     flags = {k: frame[k].to_numpy()[has] for k in ("disciplined", "is_leader", "degradation", "unit_corruption")

@@ -322,12 +322,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "vi": "{n} trường hợp xếp loại cao hơn mức tối đa Nghị định 90 cho phép theo chính số liệu trong tệp (liệt kê trong báo cáo; không ảnh hưởng mã kết thúc)"},
     "cli.written": {"en": "report written to {path}", "vi": "đã ghi báo cáo vào {path}"},
     # ---- issue 12: regimes, routing, explanations (policies, rules) ------------------------
-    "population.civil_servant": {"en": "civil servants", "vi": "công chức"},
-    "population.cadre": {"en": "cadres", "vi": "cán bộ"},
-    "population.public_employee": {"en": "public employees", "vi": "viên chức"},
-    "population.party_member": {"en": "party members", "vi": "đảng viên"},
-    "population.leaders": {"en": "leaders and managers", "vi": "cán bộ lãnh đạo, quản lý"},
-    "population.everyone": {"en": "everyone rated", "vi": "mọi người được xếp loại"},
+    "people.civil_servant": {"en": "civil servants", "vi": "công chức"},
+    "people.cadre": {"en": "cadres", "vi": "cán bộ"},
+    "people.public_employee": {"en": "public employees", "vi": "viên chức"},
+    "people.party_member": {"en": "party members", "vi": "đảng viên"},
+    "people.leaders": {"en": "leaders and managers", "vi": "cán bộ lãnh đạo, quản lý"},
+    "people.everyone": {"en": "everyone rated", "vi": "mọi người được xếp loại"},
     "word.and": {"en": " AND ", "vi": " VÀ "},
     "reading.base.good": {"en": "the number rated good", "vi": "số được xếp loại hoàn thành tốt nhiệm vụ"},
     "reading.base.good_or_better": {"en": "the number rated good or excellent",
@@ -366,25 +366,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
                           "vi": "  {name} = {value} — {ref} [{status}], từ {start}"},
     "explain.unknown": {"en": "no regime named {name!r}; known: {known}", "vi": "không có quy định tên {name!r}; có: {known}"},
     "note.regime_outside": {
-        "en": "{policy} does not govern {population} in {year}; {other} does (run as asked)",
-        "vi": "{policy} không áp dụng cho {population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
+        "en": "{policy} does not govern {population!population} in {year}; {other} does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population!population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
     "note.regime_outside_none": {
-        "en": "{policy} does not govern {population} in {year}, and no cap regime evalkit knows does (run as asked)",
-        "vi": "{policy} không áp dụng cho {population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
+        "en": "{policy} does not govern {population!population} in {year}, and no cap regime evalkit knows does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population!population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
               "(vẫn kiểm tra theo yêu cầu)"},
     "note.auto_chose": {
-        "en": "policy=auto: {policy} for {populations} in {years} ({rows} rows)",
-        "vi": "chọn tự động: {policy} cho {populations} năm {years} ({rows} dòng)"},
+        "en": "policy=auto: {policy} for {populations!population} in {years} ({rows} rows)",
+        "vi": "chọn tự động: {policy} cho {populations!population} năm {years} ({rows} dòng)"},
     "note.auto_needs_party_share": {
-        "en": "policy=auto: {rows} rows of {populations} in {years} fall under {policy}, which compares with the "
+        "en": "policy=auto: {rows} rows of {populations!population} in {years} fall under {policy}, which compares with the "
               "party members' excellent share: give it (--party-share) to check them; NOT checked",
-        "vi": "chọn tự động: {rows} dòng {populations} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
+        "vi": "chọn tự động: {rows} dòng {populations!population} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
               "hoàn thành xuất sắc: cần nhập tỷ lệ đó (--party-share) để kiểm tra; CHƯA kiểm tra"},
     "note.auto_no_regime": {
-        "en": "policy=auto: no cap regime governs {populations} in {years} ({rows} rows): not checked",
-        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations} năm {years} ({rows} dòng): không kiểm tra"},
-    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population}",
-                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population}"},
+        "en": "policy=auto: no cap regime governs {populations!population} in {years} ({rows} rows): not checked",
+        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations!population} năm {years} ({rows} dòng): không kiểm tra"},
+    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population!population}",
+                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population!population}"},
     "note.auto_assumed_year": {"en": "policy=auto: no year column; the rules of {year} used",
                                "vi": "chọn tự động: không có cột năm; dùng quy định của năm {year}"},
     "note.crossed_scopes_bound": {
