@@ -291,10 +291,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
                        "vi": "{path} đã tồn tại: hãy chọn tên khác hoặc thêm --force để ghi đè"},
     "cli.out_type": {"en": "--out {path}: expected a .xlsx or .html file name",
                      "vi": "--out {path}: cần tên tệp .xlsx hoặc .html"},
-    "population.cadre": {"en": "cadre", "vi": "cán bộ"},
-    "population.civil_servant": {"en": "civil servant", "vi": "công chức"},
-    "population.public_employee": {"en": "public employee", "vi": "viên chức"},
-    "population.party_member": {"en": "party member", "vi": "đảng viên"},
     "population.True": {"en": "yes", "vi": "có"},
     # ---- command line ----------------------------------------------------------------------
     "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n} problem(s)",
