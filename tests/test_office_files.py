@@ -228,7 +228,8 @@ def test_tie_at_the_cut_goes_to_the_council(capsys):
     result = ek.check_file(GOOD / "tie_at_cut.csv", lang="vi")
     assert result.calibration["person_id"].tolist() == ["T3"]
     assert result.council["person_id"].tolist() == ["T1", "T2"]
-    assert result.council["council"].iloc[0] == "phải chuyển 1 trong 2 người này xuống Hoàn thành tốt nhiệm vụ: hội đồng quyết định"
+    assert result.council["council"].iloc[0] == ("phải chuyển 1 trong 2 người này xuống Hoàn thành tốt nhiệm vụ: "
+                                                 "hội đồng quyết định")
     assert result.total_demotions() == 2
     assert "hội đồng chọn 1 người" in result.verdict("vi")
     final = result.roster.set_index("person_id")["level_final"]

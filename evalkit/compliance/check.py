@@ -552,7 +552,7 @@ def _drop_hidden(table: pd.DataFrame | None, report: CapReport, small: np.ndarra
         return table
     hide = np.zeros(len(table), dtype=bool)
     groups = report.groups[small]
-    for scope, part in groups.groupby("scope", sort=False, observed=True):
+    for _, part in groups.groupby("scope", sort=False, observed=True):
         keys = [k for k in report.key_columns if part[k].notna().all() and k in table.columns]
         if not keys:
             hide[:] = True  # cannot tell which people belong to a hidden group: hide them all

@@ -90,8 +90,10 @@ def cite(reference, lang: str = "en", status: str | None = None) -> str:
 
     >>> from types import SimpleNamespace as R
     >>> ref = R(instrument="Decree 335/2025/NĐ-CP", article="Art. 20 cl. 5(a)")
-    >>> cite(ref, "vi"), cite(ref, "en", "confirmed")
-    ('Điều 20 khoản 5 điểm a Nghị định 335/2025/NĐ-CP', 'Decree 335/2025/NĐ-CP, Art. 20 cl. 5(a) (confirmed by two or more sources)')
+    >>> cite(ref, "vi")
+    'Điều 20 khoản 5 điểm a Nghị định 335/2025/NĐ-CP'
+    >>> cite(ref, "en", "confirmed")
+    'Decree 335/2025/NĐ-CP, Art. 20 cl. 5(a) (confirmed by two or more sources)'
     """
     instrument, article = str(reference.instrument), (reference.article or "").strip()
     if lang == "vi":
