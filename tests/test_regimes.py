@@ -249,10 +249,11 @@ def test_period_workbook_to_year_end_ratings(tmp_path):
     assert r.loc["p1", "level"] == "NOT_COMPLETED" and r.loc["p8", "level"] == "EXCELLENT"
     assert r.loc["p3", "level"] == "GOOD" and list(r["source_row"]) == list(range(2, 11))
     # excellent p0, p2, p8 (3), good p3..p7 (5): cap ⌊5/5⌋ = 1; d = 2 (1 ≤ ⌊7/5⌋);
-    # lowest ranked: p8 (90), then p2 (92.125, tied with p0: the larger id first)
+    # lowest ranked: p8 (90) moves; then p0 and p2 are tied at 92.125: one of them must move, the council chooses
     result = ek.check_file(path)
     assert result.compliant is False and "note.periods_averaged" in [n.code for n in result.report.notes]
-    assert sorted(result.calibration["person_id"]) == ["p2", "p8"]
+    assert sorted(result.calibration["person_id"]) == ["p8"]
+    assert sorted(result.council["person_id"]) == ["p0", "p2"] and set(result.council["must_move"]) == {1}
     assert main(["check", str(path), "--lang", "vi"]) == 1
 
 

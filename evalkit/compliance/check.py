@@ -278,7 +278,7 @@ def _value_words(text: str, lang: str) -> str:
         w = m.group(0)
         code = f"population.{w}"
         return render(code, lang) if code in CATALOGUE else column_label(w, lang)
-    return re.sub(r"[a-z]+(?:_[a-z]+)+|\bpopulation\b|\bTrue\b", word, str(text))
+    return re.sub(r"[a-z]+(?:_[a-z]+)+|\b(?:population|cadre|True)\b", word, str(text))
 
 
 def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
@@ -289,7 +289,7 @@ def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
         if key in params:
             params[key] = ", ".join(" × ".join(column_label(c.strip(), lang) for c in part.split(" × "))
                                     for part in str(params[key]).split(", "))
-    for key in ("allowed", "filters"):
+    for key in ("allowed", "filters", "population", "populations"):
         if key in params:
             params[key] = _value_words(params[key], lang)
     if "policy" in params and policy is not None and params["policy"] == policy.name:
@@ -393,7 +393,7 @@ def council_choices(final: pd.DataFrame, covered: np.ndarray, keys: list[str], l
     size = np.bincount(g[chosen], minlength=g.max() + 1)
     rows = idx[chosen]
     mask[rows] = True
-    cols = [c for c in keys + ["person_id", "name", "score", "level"] if c in final.columns]
+    cols = [c for c in ["source_row"] + keys + ["person_id", "name", "score", "level"] if c in final.columns]
     table = final.iloc[rows][cols].copy()
     table.insert(0, "council_group", g[chosen])
     table["level"] = table["level"].astype(str)
