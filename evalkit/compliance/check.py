@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..io import InputError, Problems, read_any
+from ..io import InputError, Problems, load_raw, read_any
 from ..io.columns import ROSTER_ALIASES, ROSTER_COLUMNS
 from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS, localise_problems
@@ -249,7 +249,8 @@ class CheckResult(Result):
                            if self.council is not None else None),
                "problems": records(localise_problems(self.problems, lang).drop(columns=["params"])),
                "notes": [note_text(n, lang, self.report.policy) for n in self.report.notes]}
-        return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+        big = len(doc["groups"]) + len(doc["calibration"] or []) > 2000  # the indenting encoder is pure Python
+        return json.dumps(doc, ensure_ascii=False, indent=None if big else 1, default=str)
 
 
 def _printable(groups: pd.DataFrame, pol: P.Policy) -> pd.DataFrame:
@@ -467,12 +468,13 @@ def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = N
         chosen = P.get(policy, **readings)
         chosen.require_ratio()
         pol, cap_readings = chosen, {}
-    periods = not isinstance(source, pd.DataFrame) and is_period_workbook(source, sheet)
+    raw = None if isinstance(source, pd.DataFrame) else load_raw(source, sheet)  # the file is read once
+    periods = raw is not None and is_period_workbook(raw)
     if periods:  # monthly/quarterly scores → exact annual score → band → overrides, then the cap
         frame = rate_roster_by_score(read_periods(source, sheet))
         kind, problems = "roster", frame.evalkit.problems
     else:
-        frame, kind, problems = read_any(source, sheet, merge_similar_units=merge_similar_units)
+        frame, kind, problems = read_any(source if raw is None else raw, merge_similar_units=merge_similar_units)
     n_rows = len(frame)
     if year is not None:
         if "year" not in frame.columns:
