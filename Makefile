@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS := research,test,bench,distributed
+EXTRAS := research,test,bench,distributed,web,postgres
 
 .PHONY: report test lint bench lab sample lock clean
 

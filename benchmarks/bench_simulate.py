@@ -6,6 +6,8 @@ researcher would write without evalkit. Both are timed on a few replicates and s
 medians and ratios.
 
     python benchmarks/bench_simulate.py [--replicates 1000] [--workers 2]
+    python benchmarks/bench_simulate.py --scaling      # 1 → 2 worker processes, small sizes
+    python benchmarks/bench_simulate.py --national     # 2.1 M staff × 100 replicates × 2 policies, peak memory
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ POLICIES = {
 def plain_loop(province, replicates: int, seed: int) -> float:
     t = time.perf_counter()
     for rep in range(replicates):
-        r = simulate_roster(province, None, seed=seed, replicate=rep, chunk=1)  # draw one replicate
+        r = simulate_roster(province, None, seed=seed, replicate=rep)  # draw one replicate
         for pol in POLICIES.values():
             final = r if pol is None else ek.enforce_cap(r, pol)
             lv = final["level_final"]
@@ -48,7 +50,7 @@ def plain_pandas_loop(province, replicates: int, seed: int) -> float:
     Base good, final timing; the rounding and base of each policy are applied the plain way."""
     t = time.perf_counter()
     for rep in range(replicates):
-        r = simulate_roster(province, None, seed=seed, replicate=rep, chunk=1)
+        r = simulate_roster(province, None, seed=seed, replicate=rep)
         r["level"] = r["level"].astype(str)
         for pol in POLICIES.values():
             df = r.copy()
@@ -74,13 +76,74 @@ def plain_pandas_loop(province, replicates: int, seed: int) -> float:
     return (time.perf_counter() - t) / replicates
 
 
+NATIONAL = ProvinceSpec(n_staff=2_100_000, n_departments=1_260, n_districts=700, n_communes=10_000)
+
+
+def _peak_mb() -> float:
+    import resource
+
+    self_ = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(self_, children) / 1024  # kB on Linux
+
+
+def scaling(replicates: int, staff: int, repeat: int) -> None:
+    """Wall time of the same experiment with 1 and 2 worker processes (median of ``repeat``)."""
+    province = generate_province(ProvinceSpec(n_staff=staff), seed=1)
+    pols = {"no cap": None, "decree-335": P.get("decree-335-2025", applies_to=())}
+    chunk = max(1, replicates // 8)
+    out = {}
+    for workers in (1, 2):
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            with ProcessPoolExecutor(max_workers=workers) as ex:
+                res = compare(province, pols, replicates=replicates, seed=1, chunk=chunk, executor=ex,
+                              behaviour="strategic")
+            times.append(time.perf_counter() - t)
+        out[workers] = (statistics.median(times), res.results)
+    assert out[1][1].equals(out[2][1]), "results must not depend on the number of workers"
+    print(f"{staff:,} staff × {replicates} replicates × 2 policies, chunk {chunk}, median of {repeat}:")
+    for w, (t, _) in out.items():
+        print(f"  {w} worker process(es): {t:6.2f} s")
+    print(f"  speed-up 1 → 2: {out[1][0] / out[2][0]:.2f}×")
+
+
+def national(replicates: int, chunk: int, workers: int) -> None:
+    """The national scale in chunks: time and peak resident memory (this process and its workers)."""
+    t = time.perf_counter()
+    province = generate_province(NATIONAL, seed=1)
+    gen = time.perf_counter() - t
+    print(f"{len(province.staff):,} staff in {len(province.units):,} units generated in {gen:.1f} s, "
+          f"peak {_peak_mb():,.0f} MB")
+    pols = {"no cap": None, "decree-335": P.get("decree-335-2025", applies_to=())}
+    t = time.perf_counter()
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            res = compare(province, pols, replicates=replicates, seed=1, chunk=chunk, executor=ex)
+    else:
+        res = compare(province, pols, replicates=replicates, seed=1, chunk=chunk)
+    run = time.perf_counter() - t
+    print(f"{replicates} replicates × 2 policies, chunk {chunk}, {workers} process(es): {run:.1f} s "
+          f"({run / replicates:.2f} s per replicate); peak resident memory {_peak_mb():,.0f} MB (largest process)")
+    print(res.summary().query("metric == 'share_excellent'")[["policy", "mean", "ci_low", "ci_high"]].to_string(index=False))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--scaling", action="store_true", help="1 → 2 worker processes on a small case")
+    ap.add_argument("--national", action="store_true", help="2.1 M staff × 100 replicates × 2 policies")
+    ap.add_argument("--staff", type=int, default=33_373)
+    ap.add_argument("--chunk", type=int, default=2)
     ap.add_argument("--replicates", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peer-replicates", type=int, default=4)
     args = ap.parse_args()
+    if args.scaling:
+        return scaling(args.replicates if args.replicates != 1000 else 16, args.staff, args.repeat)
+    if args.national:
+        return national(args.replicates if args.replicates != 1000 else 100, args.chunk, args.workers)
     province = generate_province(ProvinceSpec(), seed=1)
     print(f"{len(province.staff):,} staff, {args.replicates:,} replicates, {len(POLICIES)} policies, "
           f"{args.workers} worker process(es)")

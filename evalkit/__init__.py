@@ -20,7 +20,7 @@ from .levels import LEVEL_DTYPE, LEVELS, parse_level, parse_levels
 from .rules.bands import annual_average, annual_scores, rate_by_score
 from .rules.eligibility import check_ceilings, level_ceiling
 from .rules.streamlining import streamlining_candidates
-from .version import __version__
+from .version import __version__ as __version__
 
 
 __all__ = [

@@ -28,4 +28,8 @@ set -e
 "$work/venv/bin/evalkit" report --out reports > report.txt || { echo "wheel smoke: evalkit report failed"; cat report.txt; exit 1; }
 n=$(ls reports/0[1-5]_*.html | wc -l)
 [ "$n" = 5 ] || { echo "wheel smoke: expected 5 notebook pages, found $n"; exit 1; }
+if "$work/venv/bin/python" -c 'import fastapi' 2>/dev/null; then  # the web extra: templates and migrations ship
+  "$work/venv/bin/python" -c 'from evalkit.web.app import Settings, create_app; create_app(Settings(db_url="sqlite:///web.db"))' \
+    || { echo "wheel smoke: the web application does not start from the wheel"; exit 1; }
+fi
 echo "wheel smoke: the installed wheel (no source tree) checked the sample and wrote $n notebook pages"

@@ -249,7 +249,7 @@ def test_period_workbook_to_year_end_ratings(tmp_path):
     assert r.loc["p1", "level"] == "NOT_COMPLETED" and r.loc["p8", "level"] == "EXCELLENT"
     assert r.loc["p3", "level"] == "GOOD" and list(r["source_row"]) == list(range(2, 11))
     # excellent p0, p2, p8 (3), good p3..p7 (5): cap ⌊5/5⌋ = 1; d = 2 (1 ≤ ⌊7/5⌋);
-    # lowest ranked: p8 (90) moves; then p0 and p2 are tied at 92.125: one of them must move, the council chooses
+    # lowest ranked: p8 (90); then p0 and p2 tie at 92.125: one of them must move, and the council decides
     result = ek.check_file(path)
     assert result.compliant is False and "note.periods_averaged" in [n.code for n in result.report.notes]
     assert sorted(result.calibration["person_id"]) == ["p8"]

@@ -190,3 +190,10 @@ def test_index_series_leaves_top_ranked_years_out_of_the_mean():
     s = S.index_series(pd.DataFrame(rows), "PCI", ["P1"]).set_index("year")
     assert s.loc[2015, "mean_all"] == pytest.approx(50 + 31) and np.isnan(s.loc[2020, "mean_all"])
     assert s.loc[2020, "coverage"] == "partial" and s.loc[2020, "P1"] == 71
+
+
+def test_group_metric_keeps_rows_with_a_missing_group_in_the_overall_figure():
+    df = pd.DataFrame({"unit_id": [1, 1, 2, 2, 3], "g": ["a", None, "a", "b", "b"], "x": [1.0, 0.0, 1.0, 0.0, 0.0]})
+    m = S.group_metric(df, "x", "g", bootstrap=20, seed=1)
+    assert m.overall["value"] == pytest.approx(0.4) and m.overall["count"] == 5
+    assert m.by_group.set_index("g")["value"].to_dict() == {"a": 1.0, "b": 0.0}

@@ -210,16 +210,21 @@ def funnel_plot(f: pd.DataFrame, ax=None, lang: str = "en"):
     style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 4.5))
     ax.scatter(f["n"], f["share"], s=12, alpha=0.6, color=np.where(f["outside_99.8"], "#c51b7d", "#4d4d4d"))
-    order = np.argsort(f["n"].to_numpy())
-    n = f["n"].to_numpy()[order]
-    for i, (lim, style_) in enumerate((("0.95", "--"), ("0.998", ":"))):
-        ax.plot(n, f[f"upper_{lim}"].to_numpy()[order], "k" + style_, lw=1,
-                label=text("limits_exact", lang) if i == 0 else None)
-        ax.plot(n, f[f"lower_{lim}"].to_numpy()[order], "k" + style_, lw=1)
-    if "upper_0.998_adjusted" in f.columns:
-        ax.plot(n, f["upper_0.998_adjusted"].to_numpy()[order], color="#2166ac", lw=1.5,
-                label=text("limits_adjusted", lang))
-        ax.plot(n, f["lower_0.998_adjusted"].to_numpy()[order], color="#2166ac", lw=1.5)
+    from scipy.stats import norm
+
+    from .stats import binomial_limits
+
+    target = f.attrs.get("target", f["excellent"].sum() / f["n"].sum())
+    n = np.unique(np.round(np.geomspace(1, max(float(f["n"].max()), 2.0), 200)))  # smooth curves, not the units' sizes
+    for i, (lim, style_) in enumerate(((0.95, "--"), (0.998, ":"))):
+        lo, hi = binomial_limits(n, target, lim)
+        ax.plot(n, hi, "k" + style_, lw=1, label=text("limits_exact", lang) if i == 0 else None)
+        ax.plot(n, lo, "k" + style_, lw=1)
+    if "tau2" in f.attrs:
+        sd = np.sqrt(target * (1 - target) / n + f.attrs["tau2"])
+        z = norm.ppf(0.999)
+        ax.plot(n, np.clip(target + z * sd, 0, 1), color="#2166ac", lw=1.5, label=text("limits_adjusted", lang))
+        ax.plot(n, np.clip(target - z * sd, 0, 1), color="#2166ac", lw=1.5)
     ax.axhline(f.attrs.get("target", f["excellent"].sum() / f["n"].sum()), color="#1b7837", lw=1,
                label=text("target", lang))
     ax.set_xscale("log")
@@ -359,8 +364,11 @@ def size_penalty(by_size: pd.DataFrame, ax=None, lang: str = "en"):
     style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(9, 4.5))
     order = list(by_size["unit_size"].cat.categories) if hasattr(by_size["unit_size"], "cat") else None
+    from scipy.stats import t as t_dist
+
+    n = int(by_size.groupby(["policy", "unit_size"], observed=True)["recall_top20"].count().min())
     sns.pointplot(data=by_size, x="unit_size", y="recall_top20", hue="policy", ax=ax, dodge=0.4, order=order,
-                  errorbar=("ci", 95))
+                  errorbar=("se", float(t_dist.ppf(0.975, max(n - 1, 1)))))  # mean ± t × SE: the 95 % t interval
     ax.set_ylabel(text("recall_top", lang))
     ax.set_xlabel(text("unit_size", lang))
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -187,9 +187,9 @@ def group_metric(frame: pd.DataFrame, metric: Callable[[pd.DataFrame], float] | 
     """
     by = [by] if isinstance(by, str) else list(by)
     col = cluster_column(frame, cluster)
-    cl, _ = pd.factorize(frame[col]) if col else (np.arange(len(frame)), None)
+    cl, _ = pd.factorize(frame[col], use_na_sentinel=False) if col else (np.arange(len(frame)), None)
     n_cl = int(cl.max()) + 1 if len(cl) else 0
-    gi = frame.groupby(by, observed=True, sort=True).ngroup().to_numpy()
+    gi = frame.groupby(by, observed=True, sort=True).ngroup().fillna(-1).to_numpy().astype(np.int64)
     keys = frame.groupby(by, observed=True, sort=True).size()
     k = len(keys)
     rng = np.random.default_rng(seed)
@@ -197,22 +197,23 @@ def group_metric(frame: pd.DataFrame, metric: Callable[[pd.DataFrame], float] | 
     if isinstance(metric, str):
         x = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=float)
         ok = ~np.isnan(x)
-        sums = np.bincount(cl[ok] * k + gi[ok], weights=x[ok], minlength=n_cl * k).reshape(n_cl, k)
-        cnts = np.bincount(cl[ok] * k + gi[ok], minlength=n_cl * k).reshape(n_cl, k).astype(float)
+        g = np.where(gi >= 0, gi, k)  # rows with a missing group: in the overall figure, in no group
+        sums = np.bincount(cl[ok] * (k + 1) + g[ok], weights=x[ok], minlength=n_cl * (k + 1)).reshape(n_cl, k + 1)
+        cnts = np.bincount(cl[ok] * (k + 1) + g[ok], minlength=n_cl * (k + 1)).reshape(n_cl, k + 1).astype(float)
         value_all = float(x[ok].mean()) if ok.any() else np.nan
-        values = sums.sum(0) / np.where(cnts.sum(0) > 0, cnts.sum(0), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = sums.sum(0)[:k] / cnts.sum(0)[:k]
         if bootstrap > 0 and n_cl > 1:
             w = rng.multinomial(n_cl, np.full(n_cl, 1 / n_cl), size=bootstrap).astype(float)  # times each cluster drawn
             with np.errstate(invalid="ignore", divide="ignore"):
-                boot = (w @ sums) / (w @ cnts)
+                boot = (w @ sums[:, :k]) / (w @ cnts[:, :k])
                 boot_all = (w @ sums.sum(1)) / (w @ cnts.sum(1))
         else:
             boot, boot_all = np.full((1, k), np.nan), np.full(1, np.nan)
     else:
         fn = metric
         value_all = fn(frame)
-        parts = [d for _, d in frame.groupby(gi, sort=True)]
-        values = np.array([fn(d) for d in parts])
+        values = np.array([fn(frame[gi == j]) for j in range(k)])
         order = np.argsort(cl, kind="stable")
         starts = np.r_[0, np.cumsum(np.bincount(cl, minlength=n_cl))]
         boot, boot_all = np.full((max(bootstrap, 1), k), np.nan), np.full(max(bootstrap, 1), np.nan)

@@ -95,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
                    "evalkit report --out reports\n  evalkit report --params params.yaml", cmd_report)
     rep.add_argument("--params", help="YAML file of notebook parameters")
     rep.add_argument("--out", default="reports")
+
+    w = _command(sub, "serve", "start the web application for HR offices (needs the 'web' extra)",
+                 "evalkit serve --port 8000\n  EVALKIT_ADMIN_PASSWORD=… evalkit serve --db sqlite:///rounds.db\n"
+                 "  evalkit serve --create-admin admin", cmd_serve)
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=int, default=8000)
+    w.add_argument("--db", help="database URL (default sqlite:///evalkit-web.db; PostgreSQL: postgresql+psycopg2://…)")
+    w.add_argument("--create-admin", metavar="USER",
+                   help="create the administrator USER (password from EVALKIT_ADMIN_PASSWORD or asked) and exit")
     return p
 
 
@@ -282,6 +291,29 @@ def cmd_report(args) -> int:
     from ..report import run_report
 
     return run_report(params_file=args.params, out_dir=args.out)
+
+
+def cmd_serve(args) -> int:
+    """Start the web application; it sits beside the CLI, so it is loaded by name only when asked for."""
+    import importlib
+
+    try:
+        importlib.import_module("uvicorn")
+        web = importlib.import_module("evalkit.web")
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise OSError(f"the web application needs its extra: pip install 'evalkit[web]' ({exc})") from None
+    create_admin, serve = web.create_admin, web.serve
+    if args.create_admin:
+        import getpass
+
+        password = os.environ.get("EVALKIT_ADMIN_PASSWORD") or getpass.getpass(f"password for {args.create_admin}: ")
+        if len(password) < 8:
+            raise ValueError("the administrator password must have at least 8 characters")
+        create_admin(args.create_admin, password, args.db)
+        print(f"administrator {args.create_admin!r} saved")
+        return 0
+    serve(args.host, args.port, args.db)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

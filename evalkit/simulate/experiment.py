@@ -80,7 +80,7 @@ class _Structure:
     spec: ProvinceSpec
     units: pd.DataFrame
     unit_idx: np.ndarray
-    columns: dict[str, np.ndarray]  # population, is_leader, unit_id, task_group, title_group, unit_level
+    columns: dict[str, tuple]  # (codes, categories) of population, is_leader, unit_id, task_group, title_group, unit_level
     rated: np.ndarray  # worked 6+ months (fixed across replicates)
     size_band: np.ndarray  # per person: band of the unit's size
     strategic_unit: np.ndarray  # per unit
@@ -94,8 +94,9 @@ def _structure(province: Province, behaviour: Behaviour, seed: int) -> _Structur
     unit_idx = pd.Index(province.units["unit_id"]).get_indexer(staff["unit_id"])
     band = np.searchsorted(np.array(SIZE_BANDS[1:-1]), sizes[unit_idx], side="right")
     strategic = rng.random(len(province.units)) < (behaviour.strategic_share if behaviour.name == "strategic" else 0)
-    cols = {c: staff[c].to_numpy() for c in ("population", "is_leader", "unit_id", "task_group", "title_group",
-                                             "unit_level")}
+    # integer codes and their categories: cheap to ship to worker processes, fast to group
+    cols = {c: pd.factorize(staff[c].to_numpy()) for c in ("population", "is_leader", "unit_id", "task_group",
+                                                           "title_group", "unit_level")}
     return _Structure(province.spec, province.units, unit_idx, cols, (staff["months_worked"] >= 6).to_numpy(),
                       band, strategic)
 
@@ -105,13 +106,14 @@ def _covered(struct: _Structure, policy: P.Policy | None, applies_to_all: bool) 
     if policy is None or applies_to_all:
         return mask
     for col, allowed in policy.applies_to:
-        mask &= np.isin(struct.columns[col], np.array(allowed, dtype=object))
+        codes, categories = struct.columns[col]
+        mask &= np.isin(codes, pd.Index(categories).get_indexer(pd.Index(list(allowed), dtype=object)))
     return mask
 
 
 def _scope_codes(struct: _Structure, scope: tuple[str, ...]) -> tuple[np.ndarray, int]:
     if scope not in struct.scope_cache:
-        frame = pd.DataFrame({c: struct.columns[c] for c in scope})
+        frame = pd.DataFrame({c: struct.columns[c][0] for c in scope})
         gi = frame.groupby(list(scope), sort=False).ngroup().to_numpy().astype(np.int64)
         struct.scope_cache[scope] = (gi, int(gi.max()) + 1 if len(gi) else 0)
     return struct.scope_cache[scope]
@@ -190,8 +192,8 @@ def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray
             move = gaming & (codes == _COMP) & (draws["upgrade_u"] < task.behaviour.upgrade_completed)
             codes = np.where(move, _GOOD, codes)
         proposal = np.where(gaming & (codes == _GOOD), _EXC, codes)
-        keep = _enforce_codes(task, draws, proposal, covered, pol.replace(timing="final"))
-        best = np.where(keep, _GOOD, proposal)
+        trimmed = _enforce_codes(task, draws, proposal, covered, pol.replace(timing="final"))
+        best = np.where(trimmed, _GOOD, proposal)  # the largest set the reading lets the unit keep
         codes = np.where(gaming, best, codes)
     demoted = _enforce_codes(task, draws, codes, covered, pol)
     return np.where(demoted, _GOOD, codes), covered, codes
@@ -407,6 +409,9 @@ def _policy_list(policies: dict | None) -> list:
 def _chunk_tasks(struct, pols, beh, seed, replicates, chunk, applies_to_all, tag=None) -> list[_Task]:
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
+    for _, pol in pols:  # group codes once, here, not in every worker
+        for scope in pol.scopes if pol is not None else ():
+            _scope_codes(struct, tuple(scope))
     return [_Task(struct, pols, beh, seed, first, min(chunk, replicates - first), applies_to_all, dict(tag or {}))
             for first in range(0, replicates, chunk)]
 
