@@ -60,6 +60,12 @@ def test_count_readings(text, value):
     assert v[0] == value and codes[0] is None
 
 
+def test_a_real_number_from_excel_is_not_a_thousands_separator():
+    # 1.234 stored as a number (not the text "1.234") is one and a bit: not a whole count
+    errs = errors_of(lambda: ek.read_counts(pd.DataFrame({"Đơn vị": ["A"], "HTXSNV": [1.234], "HTTNV": [10]})))
+    assert errs.iloc[0]["code"] == "input.count_range"
+
+
 @pytest.mark.parametrize("text", ["1,00", "2.0", "1.000,5", "1,000.5", "12.00"])
 def test_count_ambiguous(text):
     _, codes = ek.io.tables.parse_count(pd.Series([text]))
