@@ -46,14 +46,17 @@ class CapReport(Result):
     notes: list[Message] = field(default_factory=list)
     problems: pd.DataFrame | None = None
     lang: str = "en"
+    #: rows no regime could check (a regime needs an input not given, or none governs them)
+    unchecked_rows: int = 0
 
     @property
     def compliant(self) -> bool | None:
-        """True if every group holds, False if any does not, None if some cannot be decided."""
+        """True if every group holds, False if any does not, None if some cannot be decided —
+        unknown counts, rows no regime could check, or nothing checked at all."""
         c = self.groups["compliant"]
         if (c == False).any():  # noqa: E712 - nullable boolean
             return False
-        if c.isna().any():
+        if c.isna().any() or self.unchecked_rows or not len(c):
             return None
         return True
 
@@ -74,7 +77,11 @@ class CapReport(Result):
 
     def verdict(self, lang: str | None = None) -> str:
         code = {True: "verdict.compliant", False: "verdict.not_compliant", None: "verdict.undecided"}[self.compliant]
-        return Message(code).text(lang or self.lang)
+        if self.compliant is None and (self.unchecked_rows or not len(self.groups)):
+            code = "verdict.unchecked"
+        elif self.compliant is False and self.unchecked_rows:
+            code = "verdict.not_compliant_partly_unchecked"
+        return Message(code, {"rows": self.unchecked_rows}).text(lang or self.lang)
 
     def tables(self, lang: str | None = None) -> dict[str, pd.DataFrame]:
         """Summary per scope and the groups (violations first), headers in ``lang``."""
@@ -97,6 +104,9 @@ def _in_scope(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]) -> np
         else:
             notes.append(Message("note.column_missing_all_covered",
                                  {"column": col, "policy": policy.name, "allowed": ", ".join(map(str, allowed))}))
+    outside = int((~mask).sum())
+    if outside:
+        notes.append(Message("note.outside_population", {"rows": outside, "policy": policy.name}))
     return mask
 
 
@@ -267,7 +277,10 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
     groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
     for pol, _ in chosen:
         _exception_notes(pol, groups[groups["rule_id"].astype(str) == pol.rule_id], notes)
-    return CapReport(main, groups, kind, key_columns, notes, problems)
+    covered = np.zeros(len(frame), dtype=bool)
+    for _, mask in chosen:
+        covered |= True if mask is None else mask
+    return CapReport(main, groups, kind, key_columns, notes, problems, unchecked_rows=int((~covered).sum()))
 
 
 def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message]):

@@ -123,6 +123,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "verdict.not_compliant": {"en": "NOT COMPLIANT: some groups are over the cap",
                               "vi": "KHÔNG ĐẠT: có nhóm vượt giới hạn"},
     "verdict.undecided": {"en": "UNDECIDED: some counts are unknown", "vi": "CHƯA KẾT LUẬN ĐƯỢC: thiếu số liệu"},
+    "verdict.unchecked": {"en": "NOT CHECKED: {rows} row(s) could not be checked (see the notes)",
+                          "vi": "CHƯA KIỂM TRA ĐƯỢC: {rows} dòng chưa kiểm tra được (xem ghi chú)"},
+    "verdict.not_compliant_partly_unchecked": {
+        "en": "NOT COMPLIANT: some groups are over the cap; {rows} row(s) could not be checked (see the notes)",
+        "vi": "KHÔNG ĐẠT: có nhóm vượt giới hạn; {rows} dòng chưa kiểm tra được (xem ghi chú)"},
     # ---- notes of a check -----------------------------------------------------------------
     "note.column_missing_all_covered": {
         "en": "no {column!r} column: every row taken as covered by {policy} (which applies to {column} in {allowed})",
@@ -133,6 +138,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{policy} is in force from {in_force}; the data has earlier years {years}: those groups are checked as if it applied",
         "vi": "{policy} có hiệu lực từ {in_force}; dữ liệu có các năm trước đó {years}: các nhóm đó được kiểm tra như thể quy định đã áp dụng"},
     "note.none_covered": {"en": "no row is covered by {policy}", "vi": "không dòng nào thuộc phạm vi của {policy}"},
+    "note.outside_population": {"en": "{rows} row(s) are outside the staff {policy} governs and were not checked by it",
+                                "vi": "{rows} dòng không thuộc đối tượng của {policy} nên không được kiểm tra theo quy định này"},
     "note.counts_not_filtered": {
         "en": "a counts table is taken as the policy's population: {filters} is not filtered",
         "vi": "bảng số lượng được coi là đúng đối tượng của quy định: không lọc theo {filters}"},

@@ -37,11 +37,15 @@ def records(df: pd.DataFrame | None, limit: int | None = None) -> list[dict]:
 
 def admin(request: Request, cred: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> str:
     """The administrator named by HTTP Basic credentials, else 401."""
+    client, throttle = request.client.host if request.client else "?", request.app.state.login_throttle
+    if throttle.blocked(client):
+        raise UserError(429, "too_many_logins", minutes=int(throttle.window // 60))
     if cred is not None:
         with request.app.state.Session() as s:
             user = s.scalar(select(D.Admin).where(D.Admin.username == cred.username))
         if user is not None and verify_password(user.password_hash, cred.password):
             return user.username
+        throttle.fail(client)
     raise UserError(401, "e401")
 
 
@@ -50,9 +54,7 @@ def api_check(request: Request,
               file: Annotated[UploadFile, File(description="roster or counts: .xlsx, .xls or .csv")],
               policy: str = Form(DEFAULT_POLICY), year: str = Form(""), sheet: str = Form(""),
               lang: str = Form("vi", pattern="^(vi|en)$"), pseudonymize: bool = Form(False),
-              suppress_below: str = Form(""),
-              level_counts: bool = Form(False, description="also count the people per level (reads the file twice)"),
-              fmt: str = Form("json", alias="format", pattern="^(json|xlsx|roster|html)$")):
+              suppress_below: str = Form(""), fmt: str = Form("json", alias="format", pattern="^(json|xlsx|roster|html)$")):
     """The verdict, groups over the cap, proposed calibration with reasons, input problems, the rule and
     its citation. ``format`` = ``xlsx`` / ``roster`` / ``html`` returns that download instead.
     Unusable input answers 422 with every problem by row and column."""
@@ -60,7 +62,7 @@ def api_check(request: Request,
     options = parse_options(policy, sheet, year, pseudonymize, suppress_below)
     outputs = () if fmt == "json" else (fmt,)
     try:
-        result, downloads = run_check(upload, options, lang, outputs, level_counts=level_counts and not outputs)
+        result, downloads = run_check(upload, options, lang, outputs)
     except E.InputError as exc:
         return JSONResponse({"detail": "unusable input", "status": "unusable",
                              "problems": records(E.localised_problems(exc.problems, lang))},
@@ -73,7 +75,7 @@ def api_check(request: Request,
     return {**result.summary(),
             "groups_over_cap": records(tables["violations"]),
             "calibration": records(tables.get("calibration")),
-            "ties": records(result.ties),
+            "council": records(result.ties),
             "problem_list": records(tables["problems"])}
 
 

@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from . import api, pages, rounds
 from . import db as D
 from .common import Settings, UserError, cell, is_api, lang_of, mb_text, render, when
-from .security import BodyLimitMiddleware, hash_password
+from .security import BodyLimitMiddleware, LoginThrottle, hash_password
 from .text import LANGS, TEXT, t
 
 log = logging.getLogger("evalkit.web")
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Check Vietnamese civil-servant ratings against the excellent-rating cap; "
                               "run a province's rating round. Pages in Vietnamese (default) or English (?lang=en).")
     app.state.settings, app.state.engine, app.state.Session = settings, engine, Session
+    app.state.login_throttle = LoginThrottle()
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals.update(t=t, LANGS=LANGS, cell=cell)
     app.state.templates.env.filters["when"] = when

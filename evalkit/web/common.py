@@ -7,7 +7,6 @@ removed before the response is sent.
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import re
 import tempfile
@@ -25,8 +24,6 @@ from . import engine as E
 from .security import csrf_ok, csrf_token, sniff
 from .text import LANGS
 
-log = logging.getLogger("evalkit.web")
-HERE = Path(__file__).parent
 DEFAULT_POLICY = E.AUTO  #: as `evalkit check`: the rule in force for each row's year and staff type
 EMBED_ROWS = 3000  #: results whose tables hold up to this many rows carry their downloads inside the page
 SHOW_ROWS = 200    #: rows of each table shown on a page
@@ -206,13 +203,12 @@ def _int_or_none(value, key: str) -> int | None:
 
 
 def run_check(upload: Upload, options: CheckOptions, lang: str, outputs: tuple[str, ...] = (), *,
-              level_counts: bool = False, embed_if_small: bool = False):
+              embed_if_small: bool = False):
     """Check the upload in a private temporary directory, make the downloads, delete the file.
 
     ``outputs`` names the downloads to make; ``embed_if_small`` makes all of them when the report is
-    small enough to carry inside the page; ``level_counts`` reads the people per level (for rounds
-    and the API). Returns ``(result, downloads)``; raises :class:`engine.InputError` for unusable
-    input and :class:`UserError` for an impossible option.
+    small enough to carry inside the page. Returns ``(result, downloads)``; raises
+    :class:`engine.InputError` for unusable input and :class:`UserError` for an impossible option.
     """
     with CHECK_SLOTS, tempfile.TemporaryDirectory(prefix="evalkit-upload-") as d:
         path = Path(d) / f"upload.{upload.file_type}"  # the user's name is never part of a path
@@ -229,13 +225,10 @@ def run_check(upload: Upload, options: CheckOptions, lang: str, outputs: tuple[s
             if str(exc) in ("no_year_column", "no_rows_for_year"):
                 raise UserError(400, str(exc)) from None
             raise
-        if level_counts:
-            result.level_counts  # noqa: B018 - read while the file exists
         if embed_if_small and result.table_rows <= EMBED_ROWS:
             outputs = DOWNLOADS
         downloads = {name: make_download(result, name) for name in outputs
                      if not (name == "roster" and not result.has_roster)}
-        result.source = None
     return result, downloads
 
 

@@ -19,16 +19,12 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..compliance import check_file, enforce_cap
+from ..compliance import check_file
 from ..compliance.check import CheckResult as EngineResult
-from ..compliance.privacy import pseudonymize
-from ..io import InputError, describe_problem, localise_problems, read_any
-from ..io.periods import is_period_workbook, read_periods
-from ..io.problems import PROBLEM_COLUMNS
+from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import write_workbook
-from ..messages import cite, column_labels, label, render
+from ..messages import cite, label, render
 from ..report import write_template
-from ..rules.bands import rate_roster_by_score
 from ..rules.recruitment import get_recruitment_policy
 
 __all__ = ["AUTO", "CheckResult", "InputError", "PolicyError", "check_upload", "cap_policies", "policy_choices",
@@ -38,7 +34,6 @@ PolicyError = P.PolicyError
 AUTO = P.AUTO  #: the rule chosen per row by year and staff type, as ``evalkit check`` does by default
 LEVEL_COUNT_COLUMNS = ("n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated")
 _LEVEL_GROUPS = ((L.EXCELLENT,), (L.GOOD,), (L.COMPLETED, L.COMPLETED_LIMITED), (L.NOT_COMPLETED,), (L.NOT_RATED,))
-_ROSTER_COLUMNS = ("source_row", "person_id", "name", "unit_id", "task_group", "title_group", "score", "level")
 
 
 @dataclass
@@ -46,48 +41,25 @@ class CheckResult:
     """What one checked file gives: verdict, numbers, tables and the writers of its three downloads."""
 
     output: EngineResult                     #: the engine's result (the same object ``evalkit check`` shows)
-    source: Path | None = None               #: the file, while it exists (read again only when asked)
-    requested_policy: str = AUTO             #: what the user asked for ('auto' or a policy name)
-    sheet: str | None = None
-    year: int | None = None
-    pseudonym_key: bytes | None = None
-    extra_notes: list[str] = field(default_factory=list)
-    _frame: pd.DataFrame | None = field(default=None, repr=False)
-    _level_counts: dict[str, int] | None = field(default=None, repr=False)
     _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
-    # ------------------------------------------------------------------ the rows, read again on demand
     @property
     def kind(self) -> str:
         """'roster' or 'counts'."""
         return self.output.report.kind
 
     @property
-    def frame(self) -> pd.DataFrame:
-        """The rows checked (after the year filter); needs the file, so call it before the file is deleted."""
-        if self._frame is None:
-            if self.source is None or not Path(self.source).exists():
-                raise RuntimeError("the uploaded file is gone; read the rows while the request holds it")
-            if is_period_workbook(self.source, self.sheet):  # monthly/quarterly scores, as check_file reads them
-                frame = rate_roster_by_score(read_periods(self.source, self.sheet))
-            else:
-                frame, _, _ = read_any(self.source, self.sheet)
-            self._frame = frame[frame["year"] == self.year] if self.year is not None else frame
-        return self._frame
-
-    @property
     def level_counts(self) -> dict[str, int]:
-        """People per level (rosters; COMPLETED_LIMITED counts as completed) or summed counts (counts tables)."""
-        if self._level_counts is None:
-            frame = self.frame
-            if self.kind == "roster":
-                counts = L.as_levels(frame["level"]).value_counts()
-                self._level_counts = {col: int(sum(counts.get(c, 0) for c in group))
-                                      for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
-            else:
-                self._level_counts = {c: int(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum())
-                                      if c in frame.columns else 0 for c in LEVEL_COUNT_COLUMNS}
-        return self._level_counts
+        """People per level (rosters: every row read, COMPLETED_LIMITED counted as completed; counts
+        tables: the counts summed over one scope's groups, unknown counts as 0)."""
+        if self.kind == "roster" and self.output.roster is not None:
+            counts = L.as_levels(self.output.roster["level"]).value_counts()
+            return {col: int(sum(counts.get(c, 0) for c in group))
+                    for col, group in zip(LEVEL_COUNT_COLUMNS, _LEVEL_GROUPS, strict=True)}
+        groups = self.output.report.groups
+        first = groups[groups["scope"] == groups["scope"].iloc[0]] if len(groups) else groups
+        return {c: int(pd.to_numeric(first[c], errors="coerce").fillna(0).sum()) if c in first.columns else 0
+                for c in LEVEL_COUNT_COLUMNS}
 
     # ------------------------------------------------------------------ facts
     @property
@@ -125,7 +97,8 @@ class CheckResult:
 
     @property
     def has_roster(self) -> bool:
-        return self.kind == "roster"
+        """Whether the corrected roster can be given (rosters; the engine omits it when small groups are blanked)."""
+        return self.output.roster is not None and not self.output.suppress_below
 
     @property
     def table_rows(self) -> int:
@@ -149,8 +122,8 @@ class CheckResult:
 
     @property
     def ties(self) -> pd.DataFrame | None:
-        """Tied candidates at the cut, where the engine lists them."""
-        return getattr(self.output, "ties", None)
+        """Candidates where the cut falls inside a tie (or there is no score): the council chooses."""
+        return self.tables().get("council")
 
     @property
     def problems(self) -> pd.DataFrame:
@@ -158,7 +131,7 @@ class CheckResult:
 
     @property
     def notes(self) -> list[str]:
-        return [n.text(self.lang) if hasattr(n, "text") else str(n) for n in self.output.report.notes] + self.extra_notes
+        return [n.text(self.lang) if hasattr(n, "text") else str(n) for n in self.output.report.notes]
 
     def citation(self) -> list[str]:
         """The rule applied and its sources, one line each."""
@@ -171,10 +144,10 @@ class CheckResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Localised tables keyed by their canonical names: summary, groups, violations, calibration,
-        ceilings, problems (and ties where the engine gives them)."""
+        council (ties), roster (corrected), ceilings, problems — those the engine gives for this file."""
         if self._tables is None:
             canonical = {}
-            for name in ("summary", "groups", "violations", "calibration", "ceilings", "problems", "ties"):
+            for name in ("summary", "groups", "violations", "calibration", "council", "roster", "ceilings", "problems"):
                 try:
                     canonical[label(name, self.lang)] = name
                 except KeyError:
@@ -193,7 +166,7 @@ class CheckResult:
                 "input_rows": self.input_rows, "sha256": self.sha256, "groups_over": self.groups_over,
                 "excess": self.excess, "demotions": self.demotions,
                 "problems": int((sev == "error").sum()), "warnings": int((sev == "warning").sum()),
-                "level_counts": self._level_counts, "citation": self.citation(), "notes": self.notes}
+                "level_counts": self.level_counts, "citation": self.citation(), "notes": self.notes}
 
     # ------------------------------------------------------------------ downloads (bytes, nothing kept on disk)
     def annotated_workbook(self) -> bytes:
@@ -205,19 +178,11 @@ class CheckResult:
         return _to_bytes(lambda p: self.output.to_html(p), ".html")
 
     def corrected_roster(self) -> bytes:
-        """Every input row with its rating after the proposed calibration (rosters only)."""
+        """The input rows with the rating after calibration (rosters), as the engine gives them."""
         if not self.has_roster:
-            raise ValueError("a counts table has no roster to correct")
-        final = enforce_cap(self.frame, self.requested_policy, lang=self.lang)
-        cols = [c for c in _ROSTER_COLUMNS if c in final.columns] + ["level_final", "reason"]
-        final = final[cols].reset_index(drop=True)
-        if self.pseudonym_key is not None:
-            final["person_id"] = pseudonymize(final["person_id"], self.pseudonym_key)
-            final = final.drop(columns=["name"], errors="ignore")
-        for col in ("level", "level_final"):
-            final[col] = [L.label(c, self.lang) if c in L.LABELS[self.lang] else c for c in final[col].astype(str)]
+            raise ValueError("no corrected roster: a counts table, or small groups blanked")
         sheet = "Danh sách sau điều chỉnh" if self.lang == "vi" else "Roster after calibration"
-        return _to_bytes(lambda p: write_workbook({sheet: final.rename(columns=column_labels(self.lang))}, p,
+        return _to_bytes(lambda p: write_workbook({sheet: self.tables()["roster"]}, p,
                                                   empty_text=label("no_rows", self.lang)), ".xlsx")
 
 
@@ -242,27 +207,19 @@ def check_upload(path, *, policy: str = AUTO, sheet: str | None = None, year: in
     path = Path(path)
     name = display_name or path.name
     try:
-        if path.suffix.lower() == ".xls":
-            path = xls_to_xlsx(path)
-        key = None
-        if pseudonymize_ids:
-            env = os.environ.get("EVALKIT_PSEUDONYM_KEY")
-            key = env.encode("utf-8") if env else secrets.token_bytes(16)
+        # a pseudonym key per request unless the operator set EVALKIT_PSEUDONYM_KEY (never printed or kept)
+        key = secrets.token_bytes(16) if pseudonymize_ids and not os.environ.get("EVALKIT_PSEUDONYM_KEY") else None
         out = check_file(path, policy, sheet=sheet, year=year, lang=lang, pseudonymize_ids=pseudonymize_ids,
                          pseudonym_secret=key, suppress_below=suppress_below)
     except InputError as exc:
+        codes = set(exc.problems.loc[exc.problems["severity"] == "error", "code"])
+        if codes in ({"input.no_year_column"}, {"input.no_year_rows"}):  # the form's year, in the form's words
+            raise ValueError("no_year_column" if codes == {"input.no_year_column"} else "no_rows_for_year") from None
         raise InputError(exc.problems.assign(file=name)) from None
-    except ValueError as exc:  # the engine's messages name the server's path: say it in our words
-        text = str(exc)
-        if "no year column" in text:
-            raise ValueError("no_year_column") from None
-        if "no rows for year" in text:
-            raise ValueError("no_rows_for_year") from None
-        raise
     out.input_path = name
     if out.report.problems is not None:
         out.report.problems = out.report.problems.assign(file=name)
-    return CheckResult(out, source=path, requested_policy=policy, sheet=sheet, year=year, pseudonym_key=key)
+    return CheckResult(out)
 
 
 def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[str]:
@@ -273,38 +230,6 @@ def problem_lines(problems: pd.DataFrame, lang: str, limit: int = 200) -> list[s
 
 def localised_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
     return localise_problems(problems, lang).drop(columns=["code", "params"], errors="ignore")
-
-
-def xls_to_xlsx(path: Path) -> Path:
-    """An old .xls workbook rewritten beside it as .xlsx (values only, every sheet, dates as dates)."""
-    import xlrd
-    from openpyxl import Workbook
-
-    try:
-        book = xlrd.open_workbook(path)
-    except Exception as exc:  # xlrd raises several types for damaged files
-        raise InputError(pd.DataFrame([{"severity": "error", "file": path.name, "sheet": None, "row": None,
-                                        "column": None, "value": None, "code": None, "params": None,
-                                        "message": f"the .xls workbook cannot be read ({exc})"}],
-                                      columns=PROBLEM_COLUMNS)) from None
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sh in book.sheets():
-        ws = wb.create_sheet(sh.name[:31])
-        for r in range(sh.nrows):
-            row = []
-            for c in range(sh.ncols):
-                cell = sh.cell(r, c)
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-                    row.append(None)
-                else:
-                    row.append(cell.value)
-            ws.append(row)
-    out = path.with_suffix(".xlsx")
-    wb.save(out)
-    return out
 
 
 # ---------------------------------------------------------------------------- policies, templates, workbooks

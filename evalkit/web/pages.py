@@ -104,10 +104,15 @@ def login_form(request: Request, target: str = Query("/admin", alias="next")):
 def login(request: Request, username: str = Form(""), password: str = Form(""), target: str = Form("/admin", alias="next"),
           csrf: str = Form("")):
     require_csrf(request, csrf)
+    client, throttle = request.client.host if request.client else "?", request.app.state.login_throttle
+    if throttle.blocked(client):
+        raise UserError(429, "too_many_logins", minutes=int(throttle.window // 60))
     with request.app.state.Session() as s:
         admin = s.scalar(select(D.Admin).where(D.Admin.username == username.strip()))
     if admin is None or not verify_password(admin.password_hash, password):
+        throttle.fail(client)
         return render(request, "login.html", status_code=401, next=_local(target), failed=True)
+    throttle.reset(client)
     request.session.clear()  # a fresh session (and CSRF token) after logging in
     request.session["admin"] = admin.username
     return RedirectResponse(_local(target), status_code=303)

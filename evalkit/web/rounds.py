@@ -60,12 +60,12 @@ def submit(s: Session, agency: D.Agency, upload: Upload, lang: str) -> D.Submiss
         raise UserError(409, "round_closed")
     try:
         try:
-            result, _ = run_check(upload, CheckOptions(policy=rnd.policy, year=rnd.year), lang, level_counts=True)
+            result, _ = run_check(upload, CheckOptions(policy=rnd.policy, year=rnd.year), lang)
         except UserError as exc:
             if exc.key != "no_year_column":
                 raise
             # a file of one year that does not state it
-            result, _ = run_check(upload, CheckOptions(policy=rnd.policy), lang, level_counts=True)
+            result, _ = run_check(upload, CheckOptions(policy=rnd.policy), lang)
         status, summary = result.status, result.summary()
     except E.InputError as exc:
         status = "unusable"

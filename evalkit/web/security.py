@@ -5,7 +5,10 @@ from __future__ import annotations
 import hmac
 import io
 import secrets
+import threading
+import time
 import zipfile
+from collections import defaultdict, deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +29,38 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+class LoginThrottle:
+    """At most ``limit`` failed log-ins per client address in ``window`` seconds (kept in memory).
+
+    >>> th = LoginThrottle(limit=2, window=60)
+    >>> th.fail("1.2.3.4"); th.blocked("1.2.3.4"), th.fail("1.2.3.4"), th.blocked("1.2.3.4")
+    (False, None, True)
+    """
+
+    def __init__(self, limit: int = 5, window: float = 600):
+        self.limit, self.window = limit, window
+        self._fails: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str) -> deque:
+        fails, now = self._fails[client], time.monotonic()
+        while fails and now - fails[0] > self.window:
+            fails.popleft()
+        return fails
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client)) >= self.limit
+
+    def fail(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(time.monotonic())
+
+    def reset(self, client: str) -> None:
+        with self._lock:
+            self._fails.pop(client, None)
 
 
 # ---------------------------------------------------------------------------- CSRF

@@ -13,7 +13,7 @@ OVER = ("Mã CB,Năm,Đơn vị,Đối tượng,Điểm,Xếp loại\nR1,2026,U1
 
 
 def test_api_check_json(client):
-    r = client.post("/api/check", files={"file": ("x.csv", OVER)}, data={"lang": "en", "level_counts": "true"})
+    r = client.post("/api/check", files={"file": ("x.csv", OVER)}, data={"lang": "en"})
     assert r.status_code == 200
     doc = r.json()
     assert doc["status"] == "over" and doc["compliant"] is False and doc["demotions"] == 1
@@ -27,7 +27,7 @@ def test_api_check_json(client):
 
 def test_api_check_vietnamese_and_download(client):
     doc = client.post("/api/check", files={"file": ("s.xlsx", SAMPLE_XLSX.read_bytes())}).json()
-    assert doc["verdict"].startswith("KHÔNG ĐẠT") and doc["level_counts"] is None  # only when asked
+    assert doc["verdict"].startswith("KHÔNG ĐẠT")
     r = client.post("/api/check", files={"file": ("s.xlsx", SAMPLE_XLSX.read_bytes())}, data={"format": "xlsx"})
     assert openpyxl.load_workbook(io.BytesIO(r.content)).sheetnames[0] == "Tổng hợp"
 

@@ -26,7 +26,7 @@ def _zip_without_workbook() -> bytes:
     (b"\x89PNG\r\n\x1a\n" + bytes(200), "anh.xlsx", 415, "không phải là bảng tính"),
     (_zip_without_workbook(), "fake.xlsx", 415, "không phải là bảng tính"),
     (b"a,b\n\x00\x01\x02", "binary.csv", 415, "không phải là bảng tính"),
-    (OLE2_MAGIC + bytes(600), "old.xls", 422, "cannot be read"),
+    (OLE2_MAGIC + bytes(600), "old.xls", 422, "không mở được tệp như một sổ tính Excel"),
     (MISSING_COLUMN, "ds.csv", 422, "thiếu cột bắt buộc"),
     (BAD_LEVEL, "ds.csv", 422, "dòng 2, cột &#39;Xếp loại&#39;: mức xếp loại không hợp lệ"),
 ])

@@ -28,6 +28,14 @@ def test_login_wrong_password_and_open_redirect(browser):
     assert r.status_code == 303 and r.headers["location"] == "/admin"
 
 
+def test_repeated_failed_logins_are_refused_for_a_while(browser):
+    for _ in range(5):
+        assert browser.login(password="doan-mo").status_code == 401
+    r = browser.login()  # even the right password waits now
+    assert r.status_code == 429 and "Đăng nhập sai quá nhiều lần" in r.text
+    assert browser.c.get("/api/rounds", auth=(ADMIN, PASSWORD)).status_code == 429
+
+
 def test_admin_pages_need_login(client):
     r = client.get("/admin/rounds/1", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
