@@ -60,6 +60,12 @@ def test_count_readings(text, value):
     assert v[0] == value and codes[0] is None
 
 
+def test_a_real_number_from_excel_is_not_a_thousands_separator():
+    # 1.234 stored as a number (not the text "1.234") is one and a bit: not a whole count
+    errs = errors_of(lambda: ek.read_counts(pd.DataFrame({"Đơn vị": ["A"], "HTXSNV": [1.234], "HTTNV": [10]})))
+    assert errs.iloc[0]["code"] == "input.count_range"
+
+
 @pytest.mark.parametrize("text", ["1,00", "2.0", "1.000,5", "1,000.5", "12.00"])
 def test_count_ambiguous(text):
     _, codes = ek.io.tables.parse_count(pd.Series([text]))
@@ -237,7 +243,8 @@ def test_tie_at_the_cut_goes_to_the_council(capsys):
     result = ek.check_file(GOOD / "tie_at_cut.csv", lang="vi")
     assert result.calibration["person_id"].tolist() == ["T3"]
     assert result.council["person_id"].tolist() == ["T1", "T2"]
-    assert result.council["council"].iloc[0] == "phải chuyển 1 trong 2 người này xuống Hoàn thành tốt nhiệm vụ: hội đồng quyết định"
+    assert result.council["council"].iloc[0] == ("phải chuyển 1 trong 2 người này xuống Hoàn thành tốt nhiệm vụ: "
+                                                 "hội đồng quyết định")
     assert result.total_demotions() == 2
     assert "hội đồng chọn 1 người" in result.verdict("vi")
     final = result.roster.set_index("person_id")["level_final"]

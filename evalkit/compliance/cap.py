@@ -25,7 +25,7 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
-from ..messages import Message, cite, column_label, percent, render
+from ..messages import Message, cite, column_label, percent, render, renderer
 from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_codes, group_requirements, level_index
 from ..rules.enforcement import lower_bound, select_demotions, within_group_position, worst_first
 from .results import Result
@@ -469,8 +469,9 @@ def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.nda
     rule = cite(pol.reference, lang) if pol.reference else pol.rule_id
     base_words = render(f"reason.base.{pol.base}", lang)
     rounding = render(f"method.rounding.{pol.rounding}", lang)
-    texts = [render("reason.demoted", lang, rule=rule, group=lab, e=e, gd=gd, base=base_words, ratio=percent(r),
-                    rounding=rounding, cap=c, d=d)
+    text, percents = renderer("reason.demoted", lang), {}  # one text per group: format the template directly
+    texts = [text(rule=rule, group=lab, e=e, gd=gd, base=base_words,
+                  ratio=percents.get(r) or percents.setdefault(r, percent(r)), rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]

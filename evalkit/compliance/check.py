@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..io import InputError, Problems, read_any
+from ..io import InputError, Problems, load_raw, read_any
 from ..io.columns import ROSTER_ALIASES, ROSTER_COLUMNS
 from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS, localise_problems
@@ -249,7 +249,8 @@ class CheckResult(Result):
                            if self.council is not None else None),
                "problems": records(localise_problems(self.problems, lang).drop(columns=["params"])),
                "notes": [note_text(n, lang, self.report.policy) for n in self.report.notes]}
-        return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+        big = len(doc["groups"]) + len(doc["calibration"] or []) > 2000  # the indenting encoder is pure Python
+        return json.dumps(doc, ensure_ascii=False, indent=None if big else 1, default=str)
 
 
 def _printable(groups: pd.DataFrame, pol: P.Policy) -> pd.DataFrame:
@@ -278,7 +279,7 @@ def _value_words(text: str, lang: str) -> str:
         w = m.group(0)
         code = f"population.{w}"
         return render(code, lang) if code in CATALOGUE else column_label(w, lang)
-    return re.sub(r"[a-z]+(?:_[a-z]+)+|\bpopulation\b|\bTrue\b|\bcadre\b", word, str(text))
+    return re.sub(r"[a-z]+(?:_[a-z]+)+|\b(?:population|cadre|True)\b", word, str(text))
 
 
 def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
@@ -397,7 +398,7 @@ def council_choices(final: pd.DataFrame, covered: np.ndarray, keys: list[str], l
     size = np.bincount(g[chosen], minlength=g.max() + 1)
     rows = idx[chosen]
     mask[rows] = True
-    cols = [c for c in keys + ["person_id", "name", "score", "level"] if c in final.columns]
+    cols = [c for c in ["source_row"] + keys + ["person_id", "name", "score", "level"] if c in final.columns]
     table = final.iloc[rows][cols].copy()
     table.insert(0, "council_group", g[chosen])
     table["level"] = table["level"].astype(str)
@@ -471,12 +472,13 @@ def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = N
         chosen = P.get(policy, **readings)
         chosen.require_ratio()
         pol, cap_readings = chosen, {}
-    periods = not isinstance(source, pd.DataFrame) and is_period_workbook(source, sheet)
+    raw = None if isinstance(source, pd.DataFrame) else load_raw(source, sheet)  # the file is read once
+    periods = raw is not None and is_period_workbook(raw)
     if periods:  # monthly/quarterly scores → exact annual score → band → overrides, then the cap
         frame = rate_roster_by_score(read_periods(source, sheet))
         kind, problems = "roster", frame.evalkit.problems
     else:
-        frame, kind, problems = read_any(source, sheet, merge_similar_units=merge_similar_units)
+        frame, kind, problems = read_any(source if raw is None else raw, merge_similar_units=merge_similar_units)
     n_rows = len(frame)
     if year is not None:
         if "year" not in frame.columns:
@@ -556,7 +558,7 @@ def _drop_hidden(table: pd.DataFrame | None, report: CapReport, small: np.ndarra
         return table
     hide = np.zeros(len(table), dtype=bool)
     groups = report.groups[small]
-    for scope, part in groups.groupby("scope", sort=False, observed=True):
+    for _, part in groups.groupby("scope", sort=False, observed=True):
         keys = [k for k in report.key_columns if part[k].notna().all() and k in table.columns]
         if not keys:
             hide[:] = True  # cannot tell which people belong to a hidden group: hide them all

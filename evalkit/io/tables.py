@@ -280,6 +280,9 @@ def _cell_text(v) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, float):  # a real number from Excel: 1.234 must not read as "1.234" (one thousand …)
+        text = repr(v)
+        return text + "0" if _THOUSANDS.match(text) else text
     if isinstance(v, bool):
         return "1" if v else "0"
     text = unicodedata.normalize("NFC", str(v)).translate(_INVISIBLE)

@@ -16,6 +16,8 @@ from ..version import __version__
 from .xlsx import (BOLD_CENTER, GREEN, ITALIC_CENTER, ITALIC_RIGHT, RED, VERDICT_BAD, VERDICT_NONE, VERDICT_OK, Sheet,
                    neutralise, write_xlsx)
 
+__all__ = ["file_sha256", "html_table", "neutralise", "records", "write_page", "write_workbook"]
+
 
 def records(df: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts: missing values as None, numpy scalars as Python numbers.
