@@ -27,5 +27,5 @@ __all__ = [
     "CapReport", "CheckResult", "InputError", "InputWarning", "LEVELS", "LEVEL_DTYPE", "RecruitmentReport",
     "annual_average", "annual_scores", "check_cap", "check_ceilings", "check_file", "check_recruitment",
     "enforce_cap", "level_ceiling", "levels", "parameters", "parse_level", "parse_levels", "policies",
-    "rate_by_score", "read_counts", "read_plan", "read_roster", "streamlining_candidates",
+    "rate_by_score", "read_counts", "read_plan", "read_roster", "streamlining_candidates", "__version__",
 ]

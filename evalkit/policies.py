@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from .messages import Message, cite, render
@@ -164,14 +165,14 @@ class Policy:
 
     def summary(self, lang: str = "en") -> str:
         """The rule in one sentence, built from its readings (never restated by hand)."""
-        who = ", ".join(render(f"population.{p}", lang) for c, v in self.applies_to if c == "population" for p in v)
+        who = ", ".join(render(f"people.{p}", lang) for c, v in self.applies_to if c == "population" for p in v)
         if any(c == "is_leader" for c, _ in self.applies_to):
-            who = render("population.leaders", lang)
+            who = render("people.leaders", lang)
         scopes = render("word.and", lang).join(" × ".join(render(f"column.{c}", lang) for c in s) for s in self.scopes)
         if self.ratio_from_party_share and self.ratio is None:
             return render("summary.cap_party_share", lang, who=who, scopes=scopes,
                           kind=render(f"reading.party_share_kind.{self.party_share_kind}", lang))
-        return render("summary.cap", lang, who=who or render("population.everyone", lang), ratio=_pct(self.ratio),
+        return render("summary.cap", lang, who=who or render("people.everyone", lang), ratio=_pct(self.ratio),
                       base=render(f"reading.base.{self.base}", lang), scopes=scopes)
 
     def describe(self, lang: str = "en") -> str:
@@ -182,7 +183,7 @@ class Policy:
                  render("explain.status", lang, status=render(f"status.{_status(self.references)}", lang)),
                  "", self.summary(lang), ""]
         for who, start, end in self.governs:
-            lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(start),
+            lines.append(render("explain.governs", lang, who=render(f"people.{who}", lang), start=str(start),
                                 end=str(end) if end else "—"))
         if not self.governs:
             lines.append(render("explain.not_routed", lang))
@@ -427,23 +428,37 @@ def regime_for(population: str, date) -> str | None:
     return None
 
 
+def _pairs(years, populations):
+    """Distinct (year, population) pairs and each row's pair number, by factorising each column once."""
+    cy, uy = pd.factorize(pd.Series(years).to_numpy(), use_na_sentinel=True)
+    cp, up = pd.factorize(pd.Series(populations).to_numpy(), use_na_sentinel=True)
+    comb = np.where((cy < 0) | (cp < 0), -1, cy.astype(np.int64) * max(len(up), 1) + cp)
+    codes, uniq = pd.factorize(comb)
+    pairs = [(None, None) if c < 0 else (uy[c // max(len(up), 1)], up[c % max(len(up), 1)]) for c in uniq]
+    return codes, pairs
+
+
+def _year(value) -> int | None:
+    try:
+        y = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(y) else int(y)
+
+
 def route(years, populations, leaders=None) -> np.ndarray:
     """The governing regime per row (object array; None where none governs), by year and population.
 
     Leaders are rated under their population's regime (Quảng Ninh's leader rule is one province's
     practice and is never chosen automatically).
+
+    >>> route([2026, 2025, 2026, 2022], ["civil_servant", "civil_servant", "party_member", "cadre"]).tolist()
+    ['decree-335-2025', 'decree-48-2023', 'party-regulation-124-2023', None]
     """
-    years = np.asarray(years, dtype=object)
-    pops = np.asarray(populations, dtype=object)
-    out = np.full(len(years), None, dtype=object)
-    pairs = {(y, p) for y, p in zip(years.tolist(), pops.tolist(), strict=True)}
-    for y, p in pairs:
-        if y is None or p is None or (isinstance(y, float) and np.isnan(y)):
-            continue
-        name = regime_for(str(p), int(y))
-        if name:
-            out[(years == y) & (pops == p)] = name
-    return out
+    codes, pairs = _pairs(years, populations)
+    names = np.array([None if _year(y) is None or p is None else regime_for(str(p), _year(y)) for y, p in pairs]
+                     + [None], dtype=object)
+    return names[codes]
 
 
 def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
@@ -451,10 +466,8 @@ def outside_notes(policy: Policy, years, populations) -> builtins.list[Message]:
     notes: builtins.list[Message] = []
     if not policy.governs:
         return notes
-    years = np.asarray(years, dtype=object)
-    pops = np.asarray(populations, dtype=object)
-    for y, p in sorted({(int(y), str(p)) for y, p in zip(years.tolist(), pops.tolist(), strict=True)
-                        if y is not None and p is not None and not (isinstance(y, float) and np.isnan(y))}):
+    _, pairs = _pairs(years, populations)
+    for y, p in sorted({(_year(y), str(p)) for y, p in pairs if _year(y) is not None and p is not None}):
         if policy.governs_row(p, as_date(y)):
             continue
         if not any(c == "population" and p in v for c, v in policy.applies_to):
@@ -513,7 +526,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
         lines.append(render("explain.in_force", lang, start=str(as_date(spec["from"])),
                             end=str(as_date(spec["until"])) if spec.get("until") else "—"))
     for who, s, e in governs:
-        lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(s),
+        lines.append(render("explain.governs", lang, who=render(f"people.{who}", lang), start=str(s),
                             end=str(e) if e else "—"))
     lines += ["", render("explain.sources", lang)]
     for v in values:

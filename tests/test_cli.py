@@ -184,7 +184,10 @@ def test_ratings_above_the_decree_90_ceiling_are_listed(capsys, tmp_path):
                  "A1,2024,U1,12,,HTTNV\nA2,2024,U1,4,,HTTNV\nA3,2024,U1,12,có,HTTNV\n"
                  + "".join(f"B{i},2024,U1,12,,HTTNV\n" for i in range(5)), encoding="utf-8")
     out = tmp_path / "r.xlsx"
-    code, stdout, _ = run(capsys, "check", p, "--out", out)
+    # 2024: Decree 48 governs civil servants and needs the party members' share (without it: not checked)
+    code, stdout, _ = run(capsys, "check", p)
+    assert code == 1 and "NOT CHECKED: 8 row(s)" in stdout
+    code, stdout, _ = run(capsys, "check", p, "--party-share", "20/100", "--out", out)
     assert code == 0 and "2 rating(s) above the Decree 90 ceiling" in stdout
     sheet = pd.read_excel(out, sheet_name="Above Decree 90 ceiling")
     assert sheet["Person id"].tolist() == ["A2", "A3"]

@@ -60,6 +60,12 @@ def test_count_readings(text, value):
     assert v[0] == value and codes[0] is None
 
 
+def test_a_real_number_from_excel_is_not_a_thousands_separator():
+    # 1.234 stored as a number (not the text "1.234") is one and a bit: not a whole count
+    errs = errors_of(lambda: ek.read_counts(pd.DataFrame({"Đơn vị": ["A"], "HTXSNV": [1.234], "HTTNV": [10]})))
+    assert errs.iloc[0]["code"] == "input.count_range"
+
+
 @pytest.mark.parametrize("text", ["1,00", "2.0", "1.000,5", "1,000.5", "12.00"])
 def test_count_ambiguous(text):
     _, codes = ek.io.tables.parse_count(pd.Series([text]))
@@ -141,8 +147,17 @@ def test_subtotals_and_totals_are_left_out():
 def test_total_column_must_add_up():
     errs = errors_of(lambda: ek.read_counts(BAD / "counts_total_mismatch.csv"))
     rec = errs.iloc[0]
-    # 2 + 10 + 6 + 1 = 19, not 20
+    # 2 + 10 + 6 + 1 = 19 people rated, more than the total of 18: impossible, an error
     assert (rec["row"], rec["column"], rec["params"]["parts"]) == (2, "Tổng số", 19)
+
+
+def test_a_total_above_the_levels_is_a_warning_naming_the_gap():
+    counts = ek.read_counts(pd.DataFrame({"Đơn vị": ["Phòng A"], "Tổng số": [20], "HTXSNV": [2], "HTTNV": [10],
+                                          "HTNV": [6], "KHTNV": [1]}))
+    warn = counts.evalkit.problems
+    # 20 staff, 19 rated: one may be not rated (under 6 months worked) — said, not an error
+    assert warn[["code", "severity"]].values.tolist() == [["input.total_exceeds_levels", "warning"]]
+    assert warn["params"].iloc[0]["gap"] == 1
 
 
 def test_duplicate_and_blank_units_are_errors():
@@ -228,7 +243,8 @@ def test_tie_at_the_cut_goes_to_the_council(capsys):
     result = ek.check_file(GOOD / "tie_at_cut.csv", lang="vi")
     assert result.calibration["person_id"].tolist() == ["T3"]
     assert result.council["person_id"].tolist() == ["T1", "T2"]
-    assert result.council["council"].iloc[0] == "phải chuyển 1 trong 2 người này xuống Hoàn thành tốt nhiệm vụ: hội đồng quyết định"
+    assert result.council["council"].iloc[0] == ("phải chuyển 1 trong 2 người này xuống Hoàn thành tốt nhiệm vụ: "
+                                                 "hội đồng quyết định")
     assert result.total_demotions() == 2
     assert "hội đồng chọn 1 người" in result.verdict("vi")
     final = result.roster.set_index("person_id")["level_final"]

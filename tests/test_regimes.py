@@ -65,6 +65,12 @@ def test_an_amendment_added_to_a_yaml_file_is_used(tmp_path, monkeypatch):
             r = roster(rows, year=year, unit_id="U", task_group="T", population="civil_servant").assign(
                 person_id=[f"p{i}" for i in range(10)])
             assert ek.check_cap(r).compliant is ok
+        # both years in one file: each year's rows get that year's value
+        both = pd.concat([roster(rows, year=y, unit_id="U", task_group="T", population="civil_servant").assign(
+            person_id=[f"p{i}" for i in range(10)]) for y in (2026, 2027)], ignore_index=True)
+        for policy in ("auto", "decree-335-2025"):
+            g = ek.check_cap(both, policy).groups
+            assert g.groupby("year")["cap"].max().to_dict() == {2026: 1, 2027: 2}, policy
     finally:
         monkeypatch.undo()
         P.reload()
@@ -139,8 +145,9 @@ def test_a_regime_outside_its_dates_runs_with_a_note():
     r = r[(r["population"] == "civil_servant") & (r["year"] == 2026)]
     rep = ek.check_cap(r, "decree-48-2023", party_excellent_share="18/100")
     note = next(n for n in rep.notes if n.code == "note.regime_outside")
-    assert note.text("en") == ("decree-48-2023 does not govern civil_servant in 2026; decree-335-2025 does "
+    assert note.text("en") == ("decree-48-2023 does not govern civil servants in 2026; decree-335-2025 does "
                                "(run as asked)")
+    assert "công chức năm 2026" in note.text("vi")
     assert len(rep.groups)  # it still ran
 
 
@@ -385,3 +392,56 @@ def test_crossed_scopes_too_large_fall_back_and_say_so(monkeypatch):
     out = ek.enforce_cap(r, "decree-335-2025", scopes="unit_id | title_group | task_group")
     info = out.attrs["enforcement"]
     assert info["demotions"] >= info["lower_bound"]
+
+
+def test_score_bands_only_where_in_force(tmp_path):
+    from evalkit.compliance.check import band_contradictions
+    r = pd.DataFrame({"source_row": [2, 3, 4], "person_id": ["a", "b", "c"], "year": [2025, 2026, 2026],
+                      "population": ["civil_servant", "civil_servant", "public_employee"],
+                      "level": ["GOOD"] * 3, "score": [95.0] * 3, "unit_id": "U"})
+    # 95 is excellent by the Decree 335 band: a contradiction only for the 2026 civil servant
+    assert band_contradictions(r)["row"].tolist() == [3]
+    party = rate_roster_by_score(pd.DataFrame({"year": [2026], "population": ["party_member"], "score": [90]}))
+    assert party["level"].astype(str).tolist() == ["EXCELLENT"]  # Regulation 366's bands
+
+
+def test_public_employee_unit_scale_maps_onto_four_levels():
+    from evalkit.levels import LevelError
+    from evalkit.rules.eligibility import map_unit_scale
+    out = map_unit_scale(["Loại A", "LOẠI B", "Hoàn thành nhiệm vụ"], {"Loại A": "HTXSNV", "Loại B": "HTTNV"})
+    assert out.astype(str).tolist() == ["EXCELLENT", "GOOD", "COMPLETED"]
+    with pytest.raises(LevelError, match="Loại D"):
+        map_unit_scale(["Loại D"], {"Loại A": "HTXSNV"})
+
+
+def test_months_basis_and_discipline_year_are_readings(tmp_path, monkeypatch):
+    r = pd.DataFrame({"year": [2024, 2024], "population": "cadre", "level": "GOOD", "months_worked": [12, 12],
+                      "days_worked": [110, 132], "discipline_decision_year": [2024, 2025],
+                      "discipline_violation_year": [2023, 2024]})
+    # defaults: calendar months (12 → rated) and the decision year (row 0 decided in 2024 → not completed)
+    assert ek.level_ceiling(r)["ceiling"].tolist() == ["NOT_COMPLETED", "EXCELLENT"]
+    tree = tmp_path / "params"
+    shutil.copytree(PM.PARAMS_DIR, tree)
+    d = tree / "readings" / "defaults.yaml"
+    d.write_text(d.read_text(encoding="utf-8").replace("values: {2015-01-01: calendar}", "values: {2015-01-01: working_days}")
+                 .replace("values: {2015-01-01: decision}", "values: {2015-01-01: violation}"), encoding="utf-8")
+    monkeypatch.setattr(PM, "PARAMS_DIR", tree)
+    P.reload()
+    try:
+        # 110 working days / 22 = 5 months → not rated; 132 / 22 = 6 → rated, violation in 2024 → not completed
+        assert ek.level_ceiling(r)["ceiling"].tolist() == ["NOT_RATED", "NOT_COMPLETED"]
+    finally:
+        monkeypatch.undo()
+        P.reload()
+
+
+def test_period_scores_in_long_form(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("Mã CB,Năm,Đơn vị,Kỳ,Điểm\n"
+                    "a,2026,U1,Tháng 1,90\na,2026,U1,Tháng 2,\"89,99\"\na,2026,U1,Tháng 3,90.01\n"
+                    "b,2026,U1,Tháng 1,70\nb,2026,U1,Tháng 2,69\n", encoding="utf-8")
+    r = rate_roster_by_score(read_periods(path)).set_index("person_id")
+    # a: (90 + 89.99 + 90.01)/3 = 90 exactly → excellent; b: 139/2 = 69.5 → completed
+    assert r.loc["a", "score_exact"] == 90 and r.loc["a", "level"] == "EXCELLENT"
+    assert r.loc["b", "score_exact"] == Fraction(139, 2) and r.loc["b", "level"] == "COMPLETED"
+    assert (r["period_kind"] == "monthly").all() and r["source_row"].tolist() == [2, 5]

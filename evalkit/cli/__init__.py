@@ -7,6 +7,7 @@ never ends in a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ from ..compliance.check import mask_problems, note_text, policy_name
 from ..compliance.privacy import pseudonym_key
 from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import records
-from ..messages import column_label, label, render
+from ..messages import cite, column_label, label, render
 from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
@@ -224,6 +225,10 @@ def cmd_check(args) -> int:
         for note in report.notes:
             print(render("cli.note", lang, text=note_text(note, lang, report.policy)))
         if report.problems is not None and len(report.problems):
+            # warnings that change which groups exist are said here, not only in the report
+            loud = localise_problems(report.problems[report.problems["code"].isin(_LOUD_WARNINGS)], lang)
+            for rec in loud.to_dict("records"):
+                print("  " + describe_problem(rec, lang))
             print(render("cli.input_warnings", lang, n=len(report.problems)))
         if result.ceilings is not None and len(result.ceilings):
             print(render("cli.above_ceilings", lang, n=len(result.ceilings)))
@@ -232,10 +237,15 @@ def cmd_check(args) -> int:
     return {True: 0, False: 1, None: 1}[report.compliant]
 
 
+#: Warnings printed on the terminal too: each can change the groups checked, so the officer must see it.
+_LOUD_WARNINGS = ("input.similar_units", "input.similar_units_merged", "input.hidden_rows", "input.total_exceeds_levels")
+
+
 def cmd_policies(args) -> int:
     for pol in P.list():
-        refs = "; ".join(sorted({str(v.reference.instrument) for v in pol.references}))
-        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; from {pol.in_force}]")
+        refs = "; ".join(sorted({cite(dataclasses.replace(v.reference, article=None), args.lang)
+                                 for v in pol.references}))
+        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; {render('explain.from', args.lang, start=str(pol.in_force))}]")
     print(f"{P.AUTO:28s} {render('explain.auto', args.lang)}")
     for name, kind in P.explain_names().items():
         if kind != "cap":
@@ -249,7 +259,7 @@ def cmd_explain(args) -> int:
         print(render("explain.auto", args.lang))
         for pol in P.list():
             for who, start, end in pol.governs:
-                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
+                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"people.{who}", args.lang),
                                                  start=str(start), end=str(end) if end else "—"))
     elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))

@@ -25,7 +25,7 @@ import pandas as pd
 from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
-from ..messages import Message, cite, column_label, percent, render
+from ..messages import Message, cite, column_label, percent, render, renderer
 from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements, level_index, level_slots
 from ..rules.enforcement import lower_bound, rank_basis, select_demotions, within_group_position, worst_first
 from ..rules.ordering import nested_demotions
@@ -234,57 +234,69 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
     return usable
 
 
-def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message],
-                     coder: KeyCoder | None = None):
+def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message]):
     """The regimes to run and the rows each covers: ``[(policy, row mask or None)]``.
 
     ``policy="auto"`` routes each row by its year and population to the regime that governs it
-    (:func:`evalkit.policies.route`) with that regime's parameters as in force in that year, and
-    names the choice in ``notes``. A named regime runs on every row, with a note for rows outside
-    the dates or population it governs.
+    (:func:`evalkit.policies.route`) and names the choice in ``notes``. A named regime runs on
+    every row, with a note for rows outside the dates or population it governs. Either way each
+    year's rows get the regime's parameters as in force in that year (an amendment applies from
+    its date; years before the regime use its first values).
     """
     n = len(frame)
-    # every question here is about a (year, population) pair: ask it once per distinct pair
-    pair_keys = [c for c in ("year", "population") if c in frame.columns]
-    pairs = (coder or KeyCoder(frame)).partition(pair_keys)
-    row_pair = pairs.index
-    years = frame["year"].iloc[pairs.first].to_numpy(dtype=object) if "year" in frame.columns else None
-    pops = frame["population"].iloc[pairs.first].astype(object).to_numpy() if "population" in frame.columns else None
-    rows_of = np.array([n]) if pairs.n == 1 else np.bincount(row_pair, minlength=pairs.n)
+    years = frame["year"] if "year" in frame.columns else None
+    pops = frame["population"] if "population" in frame.columns else None
     if not (isinstance(policy, str) and policy == P.AUTO):
-        pol = P.get(policy, **readings)
-        if isinstance(policy, str) and years is not None and len(frame):
-            latest = int(pd.to_numeric(pd.Series(years), errors="coerce").max())
-            if latest >= pol.in_force.year:  # the parameters as in force in the data's year
-                pol = P.get(P.get(policy, latest), **readings)
         if years is not None and pops is not None:
-            notes.extend(P.outside_notes(pol, years, pops))
-        return [(pol, None)]
+            notes.extend(P.outside_notes(P.get(policy), years, pops))
+        if not isinstance(policy, str) or years is None:
+            return [(P.get(policy, **readings), None)]
+        return _by_year(policy, years, np.ones(n, dtype=bool), readings)
     if pops is None:
-        pops = np.full(pairs.n, "civil_servant", dtype=object)
+        pops = pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), ["civil_servant"]))
         notes.append(Message("note.auto_assumed_population", {"population": "civil_servant"}))
     if years is None:
-        years = np.full(pairs.n, dt.date.today().year, dtype=object)
-        notes.append(Message("note.auto_assumed_year", {"year": str(years[0]) if n else ""}))
+        years = pd.Series(np.full(n, dt.date.today().year, dtype=np.int64))
+        notes.append(Message("note.auto_assumed_year", {"year": str(dt.date.today().year)}))
+
+    def distinct(values: pd.Series, mask: np.ndarray) -> str:
+        return ", ".join(sorted({str(v) for v in pd.unique(values[mask]) if pd.notna(v)}))
+
     regime = P.route(years, pops)
     out = []
     for name in sorted({r for r in regime.tolist() if r is not None}):
         mask = regime == name
-        pol = P.get(P.get(name, int(max(years[mask]))), **readings)
-        chosen = {"policy": name, "rows": str(int(rows_of[mask].sum())),
-                  "populations": ", ".join(sorted({str(p) for p in pops[mask]})),
-                  "years": ", ".join(sorted({str(y) for y in years[mask]}))}
-        if pol.ratio is None:
+        chosen = {"policy": name, "rows": str(int(mask.sum())), "populations": distinct(pops, mask),
+                  "years": distinct(years, mask)}
+        parts = _by_year(name, years, mask, readings)
+        if any(pol.ratio is None for pol, _ in parts):
             notes.append(Message("note.auto_needs_party_share", chosen))
             continue
         notes.append(Message("note.auto_chose", chosen))
-        row_mask = mask[row_pair]
-        out.append((pol, None if row_mask.all() else row_mask))  # None: every row, no copy of the frame
+        out += parts
     none = regime == None  # noqa: E711 - object array
     if none.any():
-        notes.append(Message("note.auto_no_regime", {
-            "rows": str(int(rows_of[none].sum())), "populations": ", ".join(sorted({str(p) for p in pops[none]})),
-            "years": ", ".join(sorted({str(y) for y in years[none]}))}))
+        notes.append(Message("note.auto_no_regime", {"rows": str(int(none.sum())), "populations": distinct(pops, none),
+                                                     "years": distinct(years, none)}))
+    if len(out) == 1 and (out[0][1] is None or bool(out[0][1].all())):
+        return [(out[0][0], None)]  # one regime, one year, every row: no copy
+    return out
+
+
+def _by_year(name: str, years: np.ndarray, mask: np.ndarray, readings: dict):
+    """The regime ``name`` per year among the rows in ``mask``, with that year's parameters."""
+    first = P.get(name)
+    numeric = pd.to_numeric(pd.Series(np.asarray(years)), errors="coerce").to_numpy(dtype=float)
+    present = sorted({int(y) for y in numeric[mask] if not np.isnan(y)})
+    out = []
+    for y in present:
+        pol = P.get(P.get(name, y) if y >= first.in_force.year else first, **readings)
+        out.append((pol, mask & (numeric == y)))
+    unknown = mask & np.isnan(numeric)
+    if unknown.any():
+        out.append((P.get(first, **readings), unknown))
+    if len(out) == 1 and bool(out[0][1].all()):
+        return [(out[0][0], None)]  # every row: no copy
     return out
 
 
@@ -318,7 +330,7 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
     coder = KeyCoder(frame)  # codes of the key columns, made once for every regime and scope
-    chosen = resolve_policies(frame, policy, readings, notes, coder)
+    chosen = resolve_policies(frame, policy, readings, notes)
     parts, key_columns = [], []
     for pol, mask in chosen:
         sub = frame if mask is None else frame[mask]
@@ -444,7 +456,7 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
         raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
     notes: list[Message] = []
     coder = KeyCoder(frame)
-    chosen = resolve_policies(frame, policy, readings, notes, coder)
+    chosen = resolve_policies(frame, policy, readings, notes)
     level = L.as_levels(frame["level"])
     demoted_all = np.zeros(len(frame), dtype=bool)
     makers = []  # per regime: its demoted rows (in row order) and how to write their reasons
@@ -551,8 +563,9 @@ def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.nda
     rule = cite(pol.reference, lang) if pol.reference else pol.rule_id
     base_words = render(f"reason.base.{pol.base}", lang)
     rounding = render(f"method.rounding.{pol.rounding}", lang)
-    texts = [render("reason.demoted", lang, rule=rule, group=lab, e=e, gd=gd, base=base_words, ratio=percent(r),
-                    rounding=rounding, cap=c, d=d)
+    text, percents = renderer("reason.demoted", lang), {}  # one text per group: format the template directly
+    texts = [text(rule=rule, group=lab, e=e, gd=gd, base=base_words,
+                  ratio=percents.get(r) or percents.setdefault(r, percent(r)), rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]

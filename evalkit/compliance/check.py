@@ -18,14 +18,14 @@ import pandas as pd
 
 from .. import levels as L
 from .. import policies as P
-from ..io import InputError, Problems, read_any
+from ..io import InputError, Problems, load_raw, read_any
 from ..io.columns import ROSTER_ALIASES, ROSTER_COLUMNS
 from ..io.periods import is_period_workbook, read_periods
 from ..io.problems import PROBLEM_COLUMNS, localise_problems
 from ..io.writers import file_sha256, records, write_workbook
 from ..levels import match_key
 from ..messages import CATALOGUE, Message, cite, column_label, column_labels, label, percent, render, yes_no
-from ..rules.bands import rate_by_score, rate_roster_by_score
+from ..rules.bands import bands_govern, rate_by_score, rate_roster_by_score
 from ..rules.eligibility import check_ceilings
 from ..version import __version__
 from .cap import CapReport, check_cap, enforce_cap, resolve_policies
@@ -249,7 +249,8 @@ class CheckResult(Result):
                            if self.council is not None else None),
                "problems": records(localise_problems(self.problems, lang).drop(columns=["params"])),
                "notes": [note_text(n, lang, self.report.policy) for n in self.report.notes]}
-        return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+        big = len(doc["groups"]) + len(doc["calibration"] or []) > 2000  # the indenting encoder is pure Python
+        return json.dumps(doc, ensure_ascii=False, indent=None if big else 1, default=str)
 
 
 def _printable(groups: pd.DataFrame, pol: P.Policy) -> pd.DataFrame:
@@ -278,7 +279,7 @@ def _value_words(text: str, lang: str) -> str:
         w = m.group(0)
         code = f"population.{w}"
         return render(code, lang) if code in CATALOGUE else column_label(w, lang)
-    return re.sub(r"[a-z]+(?:_[a-z]+)+|\bpopulation\b|\bTrue\b", word, str(text))
+    return re.sub(r"[a-z]+(?:_[a-z]+)+|\b(?:population|cadre|True)\b", word, str(text))
 
 
 def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
@@ -289,11 +290,14 @@ def note_text(note: Message, lang: str, policy: P.Policy | None = None) -> str:
         if key in params:
             params[key] = ", ".join(" × ".join(column_label(c.strip(), lang) for c in part.split(" × "))
                                     for part in str(params[key]).split(", "))
-    for key in ("allowed", "filters"):
+    for key in ("allowed", "filters", "population", "populations"):
         if key in params:
             params[key] = _value_words(params[key], lang)
-    if "policy" in params and policy is not None and params["policy"] == policy.name:
-        params["policy"] = policy_name(policy, lang)
+    if "policy" in params:
+        if policy is not None and params["policy"] == policy.name:
+            params["policy"] = policy_name(policy, lang)
+        elif params["policy"] in P.names():
+            params["policy"] = policy_name(P.get(params["policy"]), lang)
     return render(note.code, lang, **params)
 
 
@@ -310,6 +314,7 @@ def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
         return problems.frame()
     has = ~np.isnan(frame["score"].to_numpy(dtype=float, na_value=np.nan)) & frame["level"].notna().to_numpy()
     has &= frame["level"].isin(list(L.LEVELS)).to_numpy()
+    has &= bands_govern(frame)  # the Decree 335 bands only where in force (civil servants from 2026)
     if not has.any():
         return problems.frame()
     flags = {k: frame[k].to_numpy()[has] for k in ("disciplined", "is_leader", "degradation", "unit_corruption")
@@ -393,7 +398,7 @@ def council_choices(final: pd.DataFrame, covered: np.ndarray, keys: list[str], l
     size = np.bincount(g[chosen], minlength=g.max() + 1)
     rows = idx[chosen]
     mask[rows] = True
-    cols = [c for c in keys + ["person_id", "name", "score", "level"] if c in final.columns]
+    cols = [c for c in ["source_row"] + keys + ["person_id", "name", "score", "level"] if c in final.columns]
     table = final.iloc[rows][cols].copy()
     table.insert(0, "council_group", g[chosen])
     table["level"] = table["level"].astype(str)
@@ -467,12 +472,13 @@ def check_file(source, policy: str | P.Policy = P.AUTO, *, sheet: str | None = N
         chosen = P.get(policy, **readings)
         chosen.require_ratio()
         pol, cap_readings = chosen, {}
-    periods = not isinstance(source, pd.DataFrame) and is_period_workbook(source, sheet)
+    raw = None if isinstance(source, pd.DataFrame) else load_raw(source, sheet)  # the file is read once
+    periods = raw is not None and is_period_workbook(raw)
     if periods:  # monthly/quarterly scores → exact annual score → band → overrides, then the cap
         frame = rate_roster_by_score(read_periods(source, sheet))
         kind, problems = "roster", frame.evalkit.problems
     else:
-        frame, kind, problems = read_any(source, sheet, merge_similar_units=merge_similar_units)
+        frame, kind, problems = read_any(source if raw is None else raw, merge_similar_units=merge_similar_units)
     n_rows = len(frame)
     if year is not None:
         if "year" not in frame.columns:
@@ -552,7 +558,7 @@ def _drop_hidden(table: pd.DataFrame | None, report: CapReport, small: np.ndarra
         return table
     hide = np.zeros(len(table), dtype=bool)
     groups = report.groups[small]
-    for scope, part in groups.groupby("scope", sort=False, observed=True):
+    for _, part in groups.groupby("scope", sort=False, observed=True):
         keys = [k for k in report.key_columns if part[k].notna().all() and k in table.columns]
         if not keys:
             hide[:] = True  # cannot tell which people belong to a hidden group: hide them all

@@ -27,6 +27,8 @@ def column_specs(*specs: Column) -> dict[str, Column]:
 
 #: ``Phòng ban`` beside ``Cơ quan``: the unit is the agency, the department is kept; alone, it is the unit.
 DEPARTMENT_ALIASES = ("department", "phong ban", "phong", "bo phan", "phong ban don vi", "khoa phong")
+#: One column naming the unit as "Đơn vị / Phòng ban": the unit itself (the slash folds to a space).
+UNIT_DEPARTMENT_ALIASES = ("don vi phong ban", "co quan phong ban", "don vi bo phan")
 #: The row-number column (``STT``): never a group key; a total label there marks a totals row.
 ROW_NO_ALIASES = ("row_no", "stt", "tt", "so tt", "so thu tu", "no")
 
@@ -37,7 +39,7 @@ ROSTER_COLUMNS = column_specs(
     Column("year", "year", ("year", "nam", "nam danh gia", "nam xep loai", "assessment year"), True),
     Column("unit_id", "id", ("unit_id", "unit id", "unit", "don vi", "ma don vi", "ten don vi", "co quan",
                              "co quan don vi", "co quan to chuc don vi", "don vi cong tac", "co quan don vi cong tac",
-                             "agency"), True),
+                             "agency") + UNIT_DEPARTMENT_ALIASES, True),
     Column("level", "level", ("level", "rating", "xep loai", "muc xep loai", "ket qua xep loai",
                               "xep loai chat luong", "muc do hoan thanh nhiem vu", "danh gia xep loai",
                               "ket qua danh gia xep loai", "ket qua danh gia", "ket qua danh gia xep loai chat luong",

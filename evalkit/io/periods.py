@@ -169,6 +169,7 @@ def _read_long(raw, source, sheet, partial_periods, problems: Problems) -> pd.Da
     if found is None:
         problems.add("input.period_columns")
         problems.raise_if_errors()
+    assert found is not None  # raised above
     h, pj, sj = found
     header = raw.cells.iloc[h].tolist()
     body = raw.cells.iloc[h + 1:]

@@ -280,6 +280,9 @@ def _cell_text(v) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, float):  # a real number from Excel: 1.234 must not read as "1.234" (one thousand …)
+        text = repr(v)
+        return text + "0" if _THOUSANDS.match(text) else text
     if isinstance(v, bool):
         return "1" if v else "0"
     text = unicodedata.normalize("NFC", str(v)).translate(_INVISIBLE)
@@ -555,6 +558,22 @@ _SIGNATURE = re.compile(r"nguoi lap|lap bieu|thu truong|giam doc|chu tich|truong
                         r"^\W*$|^\(?ky\b")
 
 
+def _column_numbering_rows(text: pd.DataFrame, blank: np.ndarray, look: int = 3) -> np.ndarray:
+    """Rows just under the header that only number the columns: ``(1) (2) (3) …`` or ``1 2 3 …``.
+
+    >>> t = pd.DataFrame({"a": ["(1)", "A1"], "b": ["(2)", "x"], "c": ["(3)", "HTXSNV"]})
+    >>> _column_numbering_rows(t, np.zeros(2, dtype=bool)).tolist()
+    [True, False]
+    """
+    out = np.zeros(len(text), dtype=bool)
+    for i in np.flatnonzero(~blank)[:look]:
+        cells = [v.strip("() ") for v in text.iloc[i].tolist() if v != ""]
+        if len(cells) >= 3 and all(v.isdigit() for v in cells):
+            numbers = [int(v) for v in cells]
+            out[i] = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    return out
+
+
 def _all_cells_match(text: pd.DataFrame, pattern: re.Pattern) -> np.ndarray:
     """Rows whose every filled cell matches ``pattern`` (folded), computed once per distinct value."""
     ok = np.ones(len(text), dtype=bool)
@@ -657,6 +676,11 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
         if numbered.any():
             total |= text["row_no"].str.match(_SECTION_NUMBER.pattern).to_numpy(dtype=bool)
     total &= ~blank
+    numbering = _column_numbering_rows(text, blank)  # "(1) (2) (3) …" under a printed form's header
+    for i in np.flatnonzero(numbering):
+        c, v = next((c, v) for c, v in text.iloc[i].items() if v != "")
+        problems.add("input.row_skipped_column_numbers", row=int(rows[i]), column=headers[c], value=v,
+                     severity="warning")
     for i in np.flatnonzero(total):
         col = next(c for c in ("unit_id", "row_no", "name") if c in text.columns and text[c].iloc[i] != "")
         problems.add("input.row_skipped_total", row=int(rows[i]), column=headers[col], value=text[col].iloc[i],
@@ -669,6 +693,11 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
     signature = np.zeros(len(text), dtype=bool)
     if suspect.any():  # only rows that are not a complete person's row can be a signature line
         signature[suspect] = _all_cells_match(text[suspect], _SIGNATURE)
+    if signature.any():  # below the first signature line, an incomplete row is the signer's name or title
+        required_cols = [c.name for c in spec.values() if (c.required or c.name == "unit_id") and c.name in text.columns]
+        below = np.arange(len(text)) > np.argmax(signature)
+        signature |= below & ~blank & ~total & (suspect | empty[required_cols].all(axis=1).to_numpy())
+    total |= numbering
     for i in np.flatnonzero(signature):
         c, v = next((c, v) for c, v in text.iloc[i].items() if v != "")
         problems.add("input.row_skipped_no_required", row=int(rows[i]), column=headers[c], value=v, severity="warning")
@@ -867,12 +896,20 @@ def _reconcile_counts(frame: pd.DataFrame, rows: np.ndarray, headers: dict[str, 
     if "n_total" in frame.columns and levels:
         parts = frame[levels].astype("Int64").fillna(0).sum(axis=1).to_numpy()
         total = frame["n_total"].to_numpy(dtype=float, na_value=np.nan)
-        rated = {"n_excellent", "n_good", "n_completed", "n_not_completed"} <= set(levels)
-        off = ~np.isnan(total) & ((total != parts) if rated else (total < parts))
+        known = ~np.isnan(total)
+        # more people than the levels count: without a not-rated column the difference may be staff not
+        # rated (under 6 months worked) — a warning that names it; fewer than the levels is impossible
+        complete = "n_not_rated" in levels
+        off = known & ((total != parts) if complete else (total < parts))
+        more = known & ~off & (total > parts)
+        columns = " + ".join(headers[c] for c in levels)
         for i in np.flatnonzero(off):
             problems.add("input.total_mismatch", row=int(rows[i]), column=headers["n_total"], value=int(total[i]),
-                         total=int(total[i]), parts=int(parts[i]),
-                         columns=" + ".join(headers[c] for c in levels))
+                         total=int(total[i]), parts=int(parts[i]), columns=columns)
+        for i in np.flatnonzero(more):
+            problems.add("input.total_exceeds_levels", row=int(rows[i]), column=headers["n_total"],
+                         value=int(total[i]), severity="warning", total=int(total[i]), parts=int(parts[i]),
+                         columns=columns, gap=int(total[i] - parts[i]))
         bad |= off
     if "unit_id" in frame.columns:
         blank = frame["unit_id"].isna().to_numpy()

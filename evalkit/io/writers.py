@@ -16,6 +16,8 @@ from ..version import __version__
 from .xlsx import (BOLD_CENTER, GREEN, ITALIC_CENTER, ITALIC_RIGHT, RED, VERDICT_BAD, VERDICT_NONE, VERDICT_OK, Sheet,
                    neutralise, write_xlsx)
 
+__all__ = ["file_sha256", "html_table", "neutralise", "records", "write_page", "write_workbook"]
+
 
 def records(df: pd.DataFrame) -> list[dict]:
     """Rows as JSON-ready dicts: missing values as None, numpy scalars as Python numbers.
@@ -82,10 +84,10 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
         else:  # long texts (reasons, messages) wrap inside their column instead of running off the page
             sheet.wrap_columns = tuple(j for j, w in enumerate(widths) if w >= _MAX_WIDTH)
         if not summary and status_column in headers:
-            status = df[status_column].astype(object).to_numpy()
+            status = df[status_column].astype("boolean")  # an undecided group (<NA>) stays unstyled
             styles = np.full(len(df), None, dtype=object)
-            styles[status == True] = GREEN  # noqa: E712 - elementwise on objects
-            styles[status == False] = RED  # noqa: E712
+            styles[status.fillna(False).to_numpy(dtype=bool)] = GREEN
+            styles[(~status).fillna(False).to_numpy(dtype=bool)] = RED
             sheet.row_styles = styles
         if bool_words:
             flags = [c for c in df.columns if df[c].dtype == bool or str(df[c].dtype) == "boolean"]

@@ -35,6 +35,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.row_skipped_no_required": {
         "en": "row skipped: it has none of the required values (a title, note or signature line?)",
         "vi": "bỏ qua dòng: không có giá trị bắt buộc nào (dòng tiêu đề, ghi chú hay chữ ký?)"},
+    "input.row_skipped_column_numbers": {"en": "row skipped: it numbers the columns of a printed form",
+                                         "vi": "bỏ qua dòng: dòng đánh số thứ tự các cột của biểu mẫu"},
     "input.row_skipped_total": {"en": "row skipped: a totals row, which would count its groups twice",
                                 "vi": "bỏ qua dòng tổng cộng (nếu tính sẽ đếm trùng các nhóm)"},
     "input.year_from_title": {"en": "no year column: year {year} taken from the title",
@@ -50,7 +52,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.two_columns": {"en": "two columns map to {name!r}: {first!r} and {second!r}",
                           "vi": "hai cột cùng ứng với {name!r}: {first!r} và {second!r}"},
     "input.missing_column": {"en": "missing required column {header!r} ({name})",
-                             "vi": "thiếu cột bắt buộc {header!r} ({name})"},
+                             "vi": "thiếu cột bắt buộc {header!r}"},
     "input.band_contradiction": {
         "en": "rating {given!level} differs from the Decree 335 score band ({banded!level} for score {score}) "
               "and no recorded override explains it",
@@ -104,6 +106,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "vi": "các tên chỉ khác nhau về chữ hoa, chữ thường hoặc dấu đã được gộp thành {name!r}: {names}"},
     "input.total_mismatch": {"en": "the total {total} differs from the sum of the levels {columns} = {parts}",
                              "vi": "tổng số {total} khác tổng các mức {columns} = {parts}"},
+    "input.total_exceeds_levels": {
+        "en": "the total {total} is {gap} more than the levels {columns} = {parts}: taken as staff not rated; check the row",
+        "vi": "tổng số {total} nhiều hơn tổng các mức {columns} = {parts} là {gap} người: coi là chưa xếp loại; đề nghị kiểm tra lại dòng này"},
     "input.unit_blank": {"en": "row has counts but no unit", "vi": "dòng có số liệu nhưng không ghi đơn vị"},
     "input.group_twice": {"en": "this group is listed twice (first at row {first_row})",
                           "vi": "nhóm này có hai dòng (lần đầu ở dòng {first_row})"},
@@ -276,8 +281,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
               "số người tối thiểu phải hạ ({d}) tính mỗi người một lần, và có thể nhỏ hơn số vượt vì mỗi người được hạ cũng làm tăng số Hoàn thành tốt, từ đó có thể nâng mức tối đa."},
     "label.council_groups": {"en": "Groups where the council must choose", "vi": "Số nhóm hội đồng phải lựa chọn"},
     "label.suppressed_note": {
-        "en": "Groups with fewer than {k} people are not shown; the roster sheet is left out; totals cover every group",
-        "vi": "Không hiển thị số liệu của nhóm dưới {k} người; không kèm danh sách từng người; các số tổng tính trên mọi nhóm"},
+        "en": "Groups with fewer than {k} people are not shown, nor are their people in the calibration, council and ceiling lists; the corrected roster is left out; totals cover every group, so a list can be shorter than its total",
+        "vi": "Không hiển thị số liệu của nhóm dưới {k} người, cũng không liệt kê người thuộc các nhóm đó trong danh sách đề xuất điều chỉnh, hội đồng quyết định và vượt mức trần; không kèm danh sách sau điều chỉnh; các số tổng tính trên mọi nhóm nên danh sách có thể ít hơn số tổng"},
     "label.signed_by": {"en": "Prepared by", "vi": "Người lập biểu"},
     "label.head": {"en": "Head of unit", "vi": "Thủ trưởng đơn vị"},
     "label.sign_hint": {"en": "(signature, full name)", "vi": "(Ký, ghi rõ họ tên)"},
@@ -317,12 +322,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "vi": "{n} trường hợp xếp loại cao hơn mức tối đa Nghị định 90 cho phép theo chính số liệu trong tệp (liệt kê trong báo cáo; không ảnh hưởng mã kết thúc)"},
     "cli.written": {"en": "report written to {path}", "vi": "đã ghi báo cáo vào {path}"},
     # ---- issue 12: regimes, routing, explanations (policies, rules) ------------------------
-    "population.civil_servant": {"en": "civil servants", "vi": "công chức"},
-    "population.cadre": {"en": "cadres", "vi": "cán bộ"},
-    "population.public_employee": {"en": "public employees", "vi": "viên chức"},
-    "population.party_member": {"en": "party members", "vi": "đảng viên"},
-    "population.leaders": {"en": "leaders and managers", "vi": "cán bộ lãnh đạo, quản lý"},
-    "population.everyone": {"en": "everyone rated", "vi": "mọi người được xếp loại"},
+    "people.civil_servant": {"en": "civil servants", "vi": "công chức"},
+    "people.cadre": {"en": "cadres", "vi": "cán bộ"},
+    "people.public_employee": {"en": "public employees", "vi": "viên chức"},
+    "people.party_member": {"en": "party members", "vi": "đảng viên"},
+    "people.leaders": {"en": "leaders and managers", "vi": "cán bộ lãnh đạo, quản lý"},
+    "people.everyone": {"en": "everyone rated", "vi": "mọi người được xếp loại"},
     "word.and": {"en": " AND ", "vi": " VÀ "},
     "reading.base.good": {"en": "the number rated good", "vi": "số được xếp loại hoàn thành tốt nhiệm vụ"},
     "reading.base.good_or_better": {"en": "the number rated good or excellent",
@@ -361,25 +366,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
                           "vi": "  {name} = {value} — {ref} [{status}], từ {start}"},
     "explain.unknown": {"en": "no regime named {name!r}; known: {known}", "vi": "không có quy định tên {name!r}; có: {known}"},
     "note.regime_outside": {
-        "en": "{policy} does not govern {population} in {year}; {other} does (run as asked)",
-        "vi": "{policy} không áp dụng cho {population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
+        "en": "{policy} does not govern {population!population} in {year}; {other} does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population!population} năm {year}; {other} mới áp dụng (vẫn kiểm tra theo yêu cầu)"},
     "note.regime_outside_none": {
-        "en": "{policy} does not govern {population} in {year}, and no cap regime evalkit knows does (run as asked)",
-        "vi": "{policy} không áp dụng cho {population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
+        "en": "{policy} does not govern {population!population} in {year}, and no cap regime evalkit knows does (run as asked)",
+        "vi": "{policy} không áp dụng cho {population!population} năm {year} và evalkit không biết quy định giới hạn nào áp dụng "
               "(vẫn kiểm tra theo yêu cầu)"},
     "note.auto_chose": {
-        "en": "policy=auto: {policy} for {populations} in {years} ({rows} rows)",
-        "vi": "chọn tự động: {policy} cho {populations} năm {years} ({rows} dòng)"},
+        "en": "policy=auto: {policy} for {populations!population} in {years} ({rows} rows)",
+        "vi": "chọn tự động: {policy} cho {populations!population} năm {years} ({rows} dòng)"},
     "note.auto_needs_party_share": {
-        "en": "policy=auto: {rows} rows of {populations} in {years} fall under {policy}, which compares with the "
+        "en": "policy=auto: {rows} rows of {populations!population} in {years} fall under {policy}, which compares with the "
               "party members' excellent share: give it (--party-share) to check them; NOT checked",
-        "vi": "chọn tự động: {rows} dòng {populations} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
+        "vi": "chọn tự động: {rows} dòng {populations!population} năm {years} thuộc {policy}, quy định so với tỷ lệ đảng viên "
               "hoàn thành xuất sắc: cần nhập tỷ lệ đó (--party-share) để kiểm tra; CHƯA kiểm tra"},
     "note.auto_no_regime": {
-        "en": "policy=auto: no cap regime governs {populations} in {years} ({rows} rows): not checked",
-        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations} năm {years} ({rows} dòng): không kiểm tra"},
-    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population}",
-                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population}"},
+        "en": "policy=auto: no cap regime governs {populations!population} in {years} ({rows} rows): not checked",
+        "vi": "chọn tự động: không có quy định giới hạn nào cho {populations!population} năm {years} ({rows} dòng): không kiểm tra"},
+    "note.auto_assumed_population": {"en": "policy=auto: no population column; every row taken as {population!population}",
+                                     "vi": "chọn tự động: không có cột đối tượng; mọi dòng được coi là {population!population}"},
     "note.auto_assumed_year": {"en": "policy=auto: no year column; the rules of {year} used",
                                "vi": "chọn tự động: không có cột năm; dùng quy định của năm {year}"},
     "note.crossed_scopes_bound": {

@@ -28,14 +28,35 @@ from ..parameters import load
 _SOURCE = "decree_335_2025.score_bands"
 
 
-def thresholds(date="2026-12-31") -> dict[str, Fraction]:
+#: Where each population's score bands come from (party members: Regulation 366-QĐ/TW).
+BAND_SOURCES = {"party_member": "party.regulation_366_2025"}
+
+
+def thresholds(date="2026-12-31", source: str = _SOURCE) -> dict[str, Fraction]:
     """The band lower bounds in force on ``date``: ``{'EXCELLENT': 90, 'GOOD': 70, 'COMPLETED': 50}``."""
     tree = load()
     return {
-        L.EXCELLENT: tree.get(f"{_SOURCE}.excellent_min", date),
-        L.GOOD: tree.get(f"{_SOURCE}.good_min", date),
-        L.COMPLETED: tree.get(f"{_SOURCE}.completed_min", date),
+        L.EXCELLENT: tree.get(f"{source}.excellent_min", date),
+        L.GOOD: tree.get(f"{source}.good_min", date),
+        L.COMPLETED: tree.get(f"{source}.completed_min", date),
     }
+
+
+def bands_govern(frame: pd.DataFrame) -> np.ndarray:
+    """Rows the Decree 335 score bands govern: civil servants in years the bands are in force
+    (rows without a population or year column are taken as governed).
+
+    >>> bands_govern(pd.DataFrame({"year": [2025, 2026, 2026], "population": ["civil_servant"] * 2 + ["cadre"]})).tolist()
+    [False, True, False]
+    """
+    out = np.ones(len(frame), dtype=bool)
+    if "population" in frame.columns:
+        out &= (frame["population"].astype(object) == "civil_servant").to_numpy()
+    if "year" in frame.columns:
+        start = load().first(f"{_SOURCE}.excellent_min").start
+        years = pd.to_numeric(frame["year"], errors="coerce").to_numpy(dtype=float)
+        out &= ~np.isnan(years) & (years >= start.year)
+    return out
 
 
 def band_levels(scores, date="2026-12-31") -> np.ndarray:
@@ -163,13 +184,13 @@ def annual_scores(frame: pd.DataFrame, by="person_id", score="score", date="2026
     return out.reset_index()
 
 
-def band_exact(scores: Sequence[Fraction], date="2026-12-31") -> list[str]:
+def band_exact(scores: Sequence[Fraction], date="2026-12-31", source: str = _SOURCE) -> list[str]:
     """Band levels of exact scores (fractions), lower bounds inclusive.
 
     >>> band_exact([Fraction(90), Fraction(8999999999, 100000000), Fraction(50), Fraction(4999, 100)])
     ['EXCELLENT', 'GOOD', 'COMPLETED', 'NOT_COMPLETED']
     """
-    t = thresholds(date)
+    t = thresholds(date, source)
     order = [(t[L.EXCELLENT], L.EXCELLENT), (t[L.GOOD], L.GOOD), (t[L.COMPLETED], L.COMPLETED)]
     return [next((lv for lo, lv in order if s >= lo), L.NOT_COMPLETED) for s in scores]
 
@@ -178,8 +199,9 @@ def rate_roster_by_score(roster: pd.DataFrame) -> pd.DataFrame:
     """Fill ``level_by_score`` and ``level`` of a roster of annual scores (e.g. from period scores).
 
     Each row is banded exactly (``score_exact`` when present, else ``score``) by the thresholds in
-    force in its year, then the overrides set NOT_COMPLETED: ``disciplined``, ``degradation``, and
-    for leaders ``unit_corruption``.
+    force in its year for its population (Decree 335/2025; party members: Regulation 366-QĐ/TW),
+    then the overrides set NOT_COMPLETED: ``disciplined``, ``degradation``, and for leaders
+    ``unit_corruption``. A year with no bands in force is an error naming it.
 
     >>> r = pd.DataFrame({"year": 2026, "score": [90, 89.9999995, 95], "disciplined": [False, False, True]})
     >>> rate_roster_by_score(r)["level"].astype(str).tolist()
@@ -189,9 +211,13 @@ def rate_roster_by_score(roster: pd.DataFrame) -> pd.DataFrame:
     exact = out["score_exact"].tolist() if "score_exact" in out.columns else [exact_score(v) for v in out["score"]]
     years = pd.to_numeric(out["year"], errors="coerce").to_numpy(dtype=float)
     levels = np.full(len(out), None, dtype=object)
+    pops = out["population"].astype(object).to_numpy() if "population" in out.columns else np.full(len(out), None)
+    source = np.array([BAND_SOURCES.get(p, _SOURCE) for p in pops], dtype=object)
     for y in np.unique(years[~np.isnan(years)]):
-        sel = np.flatnonzero(years == y)
-        levels[sel] = band_exact([exact[i] for i in sel], int(y))
+        for src in np.unique(source):
+            sel = np.flatnonzero((years == y) & (source == src))
+            if len(sel):
+                levels[sel] = band_exact([exact[i] for i in sel], int(y), src)
     n = len(out)
     col = lambda c: out[c] if c in out.columns else None  # noqa: E731
     override = _flag(col("degradation"), n) | _flag(col("disciplined"), n) | (

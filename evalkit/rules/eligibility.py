@@ -191,3 +191,32 @@ def check_ceilings(roster: pd.DataFrame, date=None) -> pd.DataFrame:
     out["ceiling_reason"] = ceil["ceiling_reason"]
     out["above_ceiling"] = above & (given >= 0)
     return out
+
+
+def map_unit_scale(values, mapping: dict | None = None, date="2026-07-01") -> pd.Series:
+    """A public-service unit's own rating scale mapped onto the four levels (Law 129/2025/QH15).
+
+    ``mapping`` takes each of the unit's labels to a level (any spelling evalkit reads); labels
+    that are already one of the four pass through. Without a mapping, the parameter
+    ``law_129_2025.public_employees.unit_scale_mapping`` in force on ``date`` is used (empty by
+    default: evalkit maps nothing it was not told). A label neither mapped nor a level is an error
+    naming it — never a guess.
+
+    >>> map_unit_scale(["Loại A", "loại b", "HTNV"], {"Loại A": "HTXSNV", "Loại B": "tốt"}).astype(str).tolist()
+    ['EXCELLENT', 'GOOD', 'COMPLETED']
+    >>> map_unit_scale(["Loại C"], {"Loại A": "HTXSNV"})
+    Traceback (most recent call last):
+    ...
+    evalkit.levels.LevelError: unknown rating level 'Loại C'; expected one of ...
+    """
+    if mapping is None:
+        text = load().get("law_129_2025.public_employees.unit_scale_mapping", date) or ""
+        mapping = dict(part.split("=", 1) for part in text.split("|") if "=" in part)
+    keyed = {L.match_key(str(k)): L.parse_level(v) for k, v in mapping.items()}
+    ser = pd.Series(list(values), dtype=object)
+    mapped = ser.map(lambda v: keyed.get(L.match_key(str(v))) if v is not None else None)
+    rest = mapped.isna() & ser.notna()
+    out = mapped.astype(object)
+    if rest.any():
+        out[rest] = L.parse_levels(ser[rest]).astype(object).to_numpy()
+    return pd.Series(pd.Categorical(out, dtype=L.LEVEL_DTYPE), index=ser.index)

@@ -64,11 +64,12 @@ def within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray | No
     return pos
 
 
-#: Largest number of candidates the exact crossed-scope solver takes (two scopes: a linear program
-#: whose matrix is totally unimodular, so its optimum is whole; three or more: an integer program).
-EXACT_MAX_CANDIDATES = {2: 200_000, 3: 5_000}
+#: Largest number of candidates the exact crossed-scope solver takes (two scopes: a minimum-cost flow
+#: solved as a linear program, about 4 s at the limit; three or more: an integer program). Beyond it,
+#: two scopes keep the least count by maximum flow (lowest-ranked not guaranteed); more get the bound.
+EXACT_MAX_CANDIDATES = {2: 50_000, 3: 2_000}
 #: Seconds the integer program for three or more crossed scopes may take before the bound is used.
-EXACT_TIME_LIMIT = 10.0
+EXACT_TIME_LIMIT = 5.0
 
 
 def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray, nested: bool,
@@ -138,63 +139,122 @@ def crossed_exact(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.
 
     First the least count subject to Σ in each group ≥ its need, then, among sets of that count, the
     least sum of rank positions (0 = worst): the lowest-ranked minimal set.
-    Only people in a group with a need are candidates; they and the groups are put in a canonical
-    order (by rank) before solving, so the row order of the file cannot change the answer. With two
-    scopes the constraint matrix is a bipartite incidence matrix (totally unimodular) and the
-    linear program's optimum is whole; otherwise ``scipy.optimize.milp`` solves the integer programs
-    within :data:`EXACT_TIME_LIMIT` seconds each (if the second times out, the first's set is kept).
+    Only the lowest-ranked people of each cell (same group in every scope), as many as the cell's
+    largest need, are candidates; they and the groups are put in a canonical
+    order (by rank) before solving, so the row order of the file cannot change the answer. Two
+    scopes: a minimum-cost flow (:func:`_two_scopes_network`), whose simplex optimum is whole. More:
+    ``scipy.optimize.milp`` within :data:`EXACT_TIME_LIMIT` seconds per phase, else None.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_matrix
-
     m = len(worst)
     if m == 0 or not any(n.any() for n in need):
         return np.zeros(m, dtype=bool)
     cand = np.zeros(m, dtype=bool)
     for gs, ns in zip(group_of, need, strict=True):
         cand |= ns[gs] > 0
+    # people of one cell (the same group in every scope) are interchangeable but for rank, and a
+    # minimal set never demotes more of a cell than its largest need: only those lowest-ranked count
+    cell = pd.factorize(pd.MultiIndex.from_arrays(group_of))[0].astype(np.int64)
+    most = np.zeros(m, dtype=np.int64)
+    for gs, ns in zip(group_of, need, strict=True):
+        most = np.maximum(most, ns[gs])
+    cand &= within_group_position(cell, worst) < most
     idx = np.flatnonzero(cand)
     idx = idx[np.argsort(worst[idx], kind="stable")]  # canonical: worst first
     k = len(idx)
     if k > EXACT_MAX_CANDIDATES[min(len(group_of), 3)]:
         return None
+    if len(group_of) == 2:
+        x = _two_scopes_network([g[idx] for g in group_of], need, k)
+        if x is None:
+            return None
+    else:
+        x = _crossed_integer(group_of, need, idx, k)
+        if x is None:
+            return None
+    demoted = np.zeros(m, dtype=bool)
+    demoted[idx[x > 0.5]] = True
+    return demoted
+
+
+def _canonical(g: np.ndarray, n_groups: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber the groups that hold candidates by their worst candidate (candidates are worst first)."""
+    first = np.full(n_groups, k, dtype=np.int64)
+    np.minimum.at(first, g, np.arange(k))
+    used = np.flatnonzero(first < k)
+    used = used[np.argsort(first[used], kind="stable")]
+    new = np.full(n_groups, -1, dtype=np.int64)
+    new[used] = np.arange(len(used))
+    return new[g], used
+
+
+def _two_scopes_network(g: list[np.ndarray], need: list[np.ndarray], k: int) -> np.ndarray | None:
+    """Two crossed scopes as a flow network: S → group A (≥ its need) → person (≤ 1) → group B (≥ its
+    need) → T → S. Its constraint matrix is a network's incidence matrix, so the simplex optimum is
+    whole. Phase 1: least flow (demotions); phase 2: the return arc T → S capped at that count, least
+    sum of rank positions. ``g`` holds the candidates' groups, candidates sorted worst first."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    a, used_a = _canonical(g[0], len(need[0]), k)
+    b, used_b = _canonical(g[1], len(need[1]), k)
+    na, nb = len(used_a), len(used_b)
+    # variables: x (k people), s (na arcs S → A), t (nb arcs B → T), r (the arc T → S)
+    xs = np.arange(k)
+    rows = np.concatenate([a, na + b, np.arange(na), na + np.arange(nb), np.full(na, na + nb), [na + nb]])
+    cols = np.concatenate([xs, xs, k + np.arange(na), k + na + np.arange(nb), k + np.arange(na), [k + na + nb]])
+    vals = np.concatenate([-np.ones(k), np.ones(k), np.ones(na), -np.ones(nb), -np.ones(na), [1.0]])
+    eq = coo_matrix((vals, (rows, cols)), shape=(na + nb + 1, k + na + nb + 1)).tocsr()
+    lower = np.concatenate([np.zeros(k), need[0][used_a], need[1][used_b], [0]]).astype(float)
+    upper = np.concatenate([np.ones(k), np.full(na + nb + 1, np.inf)])
+
+    def solve(cost, cap):
+        up = upper.copy()
+        up[-1] = cap
+        res = linprog(np.concatenate([cost, np.zeros(na + nb + 1)]), A_eq=eq, b_eq=np.zeros(na + nb + 1),
+                      bounds=np.column_stack([lower, up]), method="highs-ipm")
+        if res.status != 0:
+            return None
+        x = np.rint(res.x[:k])
+        return x if np.allclose(res.x[:k], x, atol=1e-6) else None
+
+    first = solve(np.ones(k), np.inf)
+    if first is None:
+        return None
+    second = solve(np.arange(k, dtype=float), first.sum())
+    return second if second is not None else first
+
+
+def _crossed_integer(group_of, need, idx: np.ndarray, k: int) -> np.ndarray | None:
+    """Three or more crossed scopes: the two phases as integer programs (``scipy.optimize.milp``)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix
+
     rows, cols, lower = [], [], []
     offset = 0
     for gs, ns in zip(group_of, need, strict=True):
-        g = gs[idx]
-        wanted = np.flatnonzero(ns > 0)
-        first = np.full(len(ns), k, dtype=np.int64)  # canonical group order: by its worst candidate
-        np.minimum.at(first, g, np.arange(k))
-        wanted = wanted[np.argsort(first[wanted], kind="stable")]
-        row_of = np.full(len(ns), -1, dtype=np.int64)
+        g, used = _canonical(gs[idx], len(ns), k)
+        wanted = np.flatnonzero(ns[used] > 0)
+        row_of = np.full(len(used), -1, dtype=np.int64)
         row_of[wanted] = offset + np.arange(len(wanted))
         keep = row_of[g] >= 0
         rows.append(row_of[g][keep])
         cols.append(np.arange(k)[keep])
-        lower.append(ns[wanted].astype(float))
+        lower.append(ns[used][wanted].astype(float))
         offset += len(wanted)
     a = csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
                    shape=(offset, k))
     covers = LinearConstraint(a, np.concatenate(lower), np.inf)
-    two = len(group_of) == 2
     opts = {"time_limit": EXACT_TIME_LIMIT}
-    # 1. the least count (two scopes: a totally unimodular program, its optimum whole)
-    first = milp(np.ones(k), constraints=covers, bounds=Bounds(0, 1), integrality=np.full(k, 0 if two else 1),
-                 options=opts)
-    if first.status != 0 or first.x is None:
+    first = milp(np.ones(k), constraints=covers, bounds=Bounds(0, 1), integrality=np.ones(k), options=opts)
+    if first.status != 0 or first.x is None or not np.allclose(first.x, np.rint(first.x), atol=1e-6):
         return None
     x = np.rint(first.x)
-    if not np.allclose(first.x, x, atol=1e-6):
-        return None
-    # 2. among sets of that count, the least sum of rank positions (worst = 0)
     count = LinearConstraint(np.ones((1, k)), 0, x.sum())
     second = milp(np.arange(k, dtype=float), constraints=[covers, count], bounds=Bounds(0, 1),
                   integrality=np.ones(k), options=opts)
-    if second.status == 0 and second.x is not None and np.allclose(second.x, np.rint(second.x), atol=1e-6):
-        x = np.rint(second.x)
-    demoted = np.zeros(m, dtype=bool)
-    demoted[idx[x > 0.5]] = True
-    return demoted
+    if second.status != 0 or second.x is None or not np.allclose(second.x, np.rint(second.x), atol=1e-6):
+        return None  # the least count is known but not the lowest-ranked set of it: not exact
+    return np.rint(second.x)
 
 
 def _two_crossed_scopes(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray):
