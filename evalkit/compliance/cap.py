@@ -164,7 +164,8 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
         if isinstance(v.dtype, pd.CategoricalDtype):
             cols[c] = v.astype(object).to_numpy()
         else:  # numpy or extension (text) arrays as they are: no conversion
-            cols[c] = v.to_numpy() if isinstance(v.dtype, np.dtype) or not n else v.array
+            plain = isinstance(v.dtype, np.dtype) or not n or bool(v.isna().all())  # as a frame would infer them
+            cols[c] = v.to_numpy() if plain else v.array
     for k in COUNT_NAMES:
         cols[k] = column(ints[k], mask=np.isnan(raw[k]))
     rated_unknown = np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"]) | np.isnan(raw["n_completed"]) \
