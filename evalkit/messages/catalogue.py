@@ -299,6 +299,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cli.excess_by_scope": {"en": "excellent over the cap, per {scope}: {n}", "vi": "số vượt giới hạn tính theo {scope}: {n}"},
     "cli.out_is_input": {"en": "--out {path} is the input file: choose another name (the input is never overwritten)",
                          "vi": "--out {path} trùng tệp đầu vào: hãy chọn tên khác (không bao giờ ghi đè tệp đầu vào)"},
+    "cli.out_folder_missing": {"en": "--out {path}: the folder {folder} does not exist; create it or choose another place",
+                               "vi": "--out {path}: không có thư mục {folder}; hãy tạo thư mục đó hoặc chọn nơi khác"},
     "cli.out_exists": {"en": "{path} already exists: choose another name or add --force to replace it",
                        "vi": "{path} đã tồn tại: hãy chọn tên khác hoặc thêm --force để ghi đè"},
     "cli.out_type": {"en": "--out {path}: expected a .xlsx or .html file name",
