@@ -13,7 +13,7 @@ The layers, top to bottom (imports only point down): ``cli`` → ``report`` → 
 ``messages``. See docs/architecture.md.
 """
 
-from . import levels, parameters, policies
+from . import levels, parameters, policies, resources
 from .compliance import CapReport, CheckResult, RecruitmentReport, check_cap, check_file, check_recruitment, enforce_cap
 from .io import InputError, InputWarning, read_counts, read_plan, read_roster
 from .levels import LEVEL_DTYPE, LEVELS, parse_level, parse_levels
@@ -27,5 +27,5 @@ __all__ = [
     "CapReport", "CheckResult", "InputError", "InputWarning", "LEVELS", "LEVEL_DTYPE", "RecruitmentReport",
     "annual_average", "annual_scores", "check_cap", "check_ceilings", "check_file", "check_recruitment",
     "enforce_cap", "level_ceiling", "levels", "parameters", "parse_level", "parse_levels", "policies",
-    "rate_by_score", "read_counts", "read_plan", "read_roster", "streamlining_candidates", "__version__",
+    "rate_by_score", "read_counts", "read_plan", "read_roster", "resources", "streamlining_candidates", "__version__",
 ]

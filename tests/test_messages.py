@@ -88,3 +88,15 @@ def test_vietnamese_check_output_has_no_english_sentence(capsys, tmp_path):
     for word in ("policy", "groups", "over the cap", "warning", "note:", "report written"):
         assert word not in out, (word, out)
     assert re.search(r"KHÔNG ĐẠT", out)
+
+
+def test_every_staff_type_and_regime_has_words_in_both_languages():
+    """Notes and explanations name staff types and regimes through the catalogue: none may be missing."""
+    from evalkit import policies as P
+    from evalkit.io.columns import POPULATIONS
+
+    for code in POPULATIONS:
+        assert render(f"population.{code}", "vi") != render(f"population.{code}", "en")
+    for pol in P.list():
+        for lang in ("vi", "en"):
+            assert pol.describe(lang) and pol.one_line(lang)

@@ -184,6 +184,8 @@ def _check_out(args) -> None:
         raise UsageError(render("cli.out_is_input", lang, path=out))
     if Path(out).exists() and not getattr(args, "force", False):
         raise UsageError(render("cli.out_exists", lang, path=out))
+    if not Path(out).resolve().parent.is_dir():
+        raise UsageError(render("cli.out_folder_missing", lang, path=out, folder=str(Path(out).resolve().parent)))
 
 
 def _write(result, out: str | None) -> None:
