@@ -164,7 +164,7 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
         if isinstance(v.dtype, pd.CategoricalDtype):
             cols[c] = v.astype(object).to_numpy()
         else:  # numpy or extension (text) arrays as they are: no conversion
-            plain = isinstance(v.dtype, np.dtype) or not n or bool(v.isna().all())  # as a frame would infer them
+            plain = isinstance(v.dtype, np.dtype) or not n or (pd.isna(v.iloc[0]) and bool(v.isna().all()))
             cols[c] = v.to_numpy() if plain else v.array
     for k in COUNT_NAMES:
         cols[k] = column(ints[k], mask=np.isnan(raw[k]))
@@ -247,9 +247,11 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
     n = len(frame)
     years = frame["year"] if "year" in frame.columns else None
     pops = frame["population"] if "population" in frame.columns else None
+    # the questions below are about (year, population) pairs: ask them once per distinct pair
+    pairs = KeyCoder(frame).partition([c for c in ("year", "population") if c in frame.columns])
     if not (isinstance(policy, str) and policy == P.AUTO):
         if years is not None and pops is not None:
-            notes.extend(P.outside_notes(P.get(policy), years, pops))
+            notes.extend(P.outside_notes(P.get(policy), years.iloc[pairs.first], pops.iloc[pairs.first]))
         if not isinstance(policy, str) or years is None:
             return [(P.get(policy, **readings), None)]
         return _by_year(policy, years, np.ones(n, dtype=bool), readings)
@@ -263,10 +265,13 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
     def distinct(values: pd.Series, mask: np.ndarray) -> str:
         return ", ".join(sorted({str(v) for v in pd.unique(values[mask]) if pd.notna(v)}))
 
-    regime = P.route(years, pops)
+    first = pairs.first if len(pairs.first) == pairs.n and n else np.arange(n)
+    pair_of = pairs.index if len(pairs.first) == pairs.n and n else np.arange(n)
+    regime_of_pair = P.route(years.iloc[first].reset_index(drop=True), pops.iloc[first].reset_index(drop=True))
+    regime = regime_of_pair[pair_of]
     out = []
-    for name in sorted({r for r in regime.tolist() if r is not None}):
-        mask = regime == name
+    for name in sorted({r for r in regime_of_pair.tolist() if r is not None}):
+        mask = (regime_of_pair == name)[pair_of]
         chosen = {"policy": name, "rows": str(int(mask.sum())), "populations": distinct(pops, mask),
                   "years": distinct(years, mask)}
         parts = _by_year(name, years, mask, readings)
@@ -288,7 +293,8 @@ def _by_year(name: str, years: np.ndarray, mask: np.ndarray, readings: dict):
     """The regime ``name`` per year among the rows in ``mask``, with that year's parameters."""
     first = P.get(name)
     numeric = pd.to_numeric(pd.Series(np.asarray(years)), errors="coerce").to_numpy(dtype=float)
-    present = sorted({int(y) for y in numeric[mask] if not np.isnan(y)})
+    seen = pd.unique(numeric[mask])  # hashed once, not a Python set over every row
+    present = sorted(int(y) for y in seen if not np.isnan(y))
     out = []
     for y in present:
         pol = P.get(P.get(name, y) if y >= first.in_force.year else first, **readings)
