@@ -306,12 +306,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cli.out_type": {"en": "--out {path}: expected a .xlsx or .html file name",
                      "vi": "--out {path}: cần tên tệp .xlsx hoặc .html"},
     "population.True": {"en": "yes", "vi": "có"},
-    "population.civil_servant": {"en": "civil servants", "vi": "công chức"},
-    "population.cadre": {"en": "cadres", "vi": "cán bộ"},
-    "population.public_employee": {"en": "public employees", "vi": "viên chức"},
-    "population.party_member": {"en": "party members", "vi": "đảng viên"},
-    "population.leaders": {"en": "leaders and managers", "vi": "cán bộ lãnh đạo, quản lý"},
-    "population.everyone": {"en": "everyone rated", "vi": "mọi người được xếp loại"},
     # ---- command line ----------------------------------------------------------------------
     "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n} problem(s)",
                            "vi": "evalkit: không dùng được dữ liệu đầu vào: {n} lỗi"},
