@@ -239,8 +239,9 @@ class CheckResult(Result):
                                                       "compliant", "minimal_demotions"] + (
             ["suppressed"] if self.suppress_below else [])
         s = self.report.summary
-        # the fix text is blank where a group is too small to show
-        fixes = np.where(small, None, self.fix_texts(self.report.groups, lang))  # type: ignore[call-overload]  # numpy's stubs reject None; valid for an object array
+        # the fix text is blank where a group is too small to show; numpy's stubs reject None as a
+        # np.where value, though it is valid for an object array
+        fixes = np.where(small, None, self.fix_texts(self.report.groups, lang))  # type: ignore[call-overload]
         group_records = records(groups[keep].assign(fix=fixes))
         calibration = records(self.calibration) if self.calibration is not None else None
         doc = {"compliant": self.compliant, "verdict": self.verdict(lang), "policy": self.report.policy.name,

@@ -485,9 +485,9 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
             if unknown.any():
                 problems.add_many(rows[unknown], header, text[unknown], "input.level_unknown")
                 bad_row |= unknown
-            out[name] = pd.Categorical(
-                np.where(unknown | empty, None, codes),  # type: ignore[call-overload]  # numpy's stubs reject None; valid for an object array
-                dtype=L.LEVEL_DTYPE)
+            # numpy's stubs reject None as a np.where value, though it is valid for an object array
+            out[name] = pd.Categorical(np.where(unknown | empty, None, codes),  # type: ignore[call-overload]
+                                       dtype=L.LEVEL_DTYPE)
         elif col.kind == "count":
             v, codes = parse_count(text, clean=True)
             for code in ("input.count_not_number", "input.count_range", "input.count_ambiguous"):
