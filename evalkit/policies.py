@@ -165,14 +165,14 @@ class Policy:
 
     def summary(self, lang: str = "en") -> str:
         """The rule in one sentence, built from its readings (never restated by hand)."""
-        who = ", ".join(render(f"people.{p}", lang) for c, v in self.applies_to if c == "population" for p in v)
+        who = ", ".join(render(f"population.{p}", lang) for c, v in self.applies_to if c == "population" for p in v)
         if any(c == "is_leader" for c, _ in self.applies_to):
-            who = render("people.leaders", lang)
+            who = render("population.leaders", lang)
         scopes = render("word.and", lang).join(" × ".join(render(f"column.{c}", lang) for c in s) for s in self.scopes)
         if self.ratio_from_party_share and self.ratio is None:
             return render("summary.cap_party_share", lang, who=who, scopes=scopes,
                           kind=render(f"reading.party_share_kind.{self.party_share_kind}", lang))
-        return render("summary.cap", lang, who=who or render("people.everyone", lang), ratio=_pct(self.ratio),
+        return render("summary.cap", lang, who=who or render("population.everyone", lang), ratio=_pct(self.ratio),
                       base=render(f"reading.base.{self.base}", lang), scopes=scopes)
 
     def describe(self, lang: str = "en") -> str:
@@ -183,7 +183,7 @@ class Policy:
                  render("explain.status", lang, status=render(f"status.{_status(self.references)}", lang)),
                  "", self.summary(lang), ""]
         for who, start, end in self.governs:
-            lines.append(render("explain.governs", lang, who=render(f"people.{who}", lang), start=str(start),
+            lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(start),
                                 end=str(end) if end else "—"))
         if not self.governs:
             lines.append(render("explain.not_routed", lang))
@@ -526,7 +526,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
         lines.append(render("explain.in_force", lang, start=str(as_date(spec["from"])),
                             end=str(as_date(spec["until"])) if spec.get("until") else "—"))
     for who, s, e in governs:
-        lines.append(render("explain.governs", lang, who=render(f"people.{who}", lang), start=str(s),
+        lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(s),
                             end=str(e) if e else "—"))
     lines += ["", render("explain.sources", lang)]
     for v in values:

@@ -261,7 +261,7 @@ def cmd_explain(args) -> int:
         print(render("explain.auto", args.lang))
         for pol in P.list():
             for who, start, end in pol.governs:
-                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"people.{who}", args.lang),
+                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
                                                  start=str(start), end=str(end) if end else "—"))
     elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))

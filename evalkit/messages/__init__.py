@@ -40,7 +40,7 @@ class _Formatter(string.Formatter):
         if conversion == "kind":
             return render(f"kind.{value}", self.lang)
         if conversion == "population":  # "civil_servant, cadre" → "công chức, cán bộ"
-            return ", ".join(render(f"people.{p}", self.lang) if f"people.{p}" in CATALOGUE else p
+            return ", ".join(render(f"population.{p}", self.lang) if f"population.{p}" in CATALOGUE else p
                              for p in str(value).split(", "))
         return super().convert_field(value, conversion)
 
