@@ -49,7 +49,10 @@ def test_sample_province_shape():
     assert len(roster) == 33373
     shares = roster["level"].value_counts(normalize=True)
     assert 0.25 < shares["EXCELLENT"] < 0.31 and 0.62 < shares["GOOD"] < 0.72  # lenient, like MOHA 2018
-    assert roster["unit_id"].nunique() > 400 and roster["is_leader"].any()
+    # two-tier local government (from 2025-07-01): no district level; 20 departments × (1 + 8 service
+    # units) and 54 commune-level units
+    assert set(roster["unit_level"]) == {"province", "commune"}
+    assert roster["unit_id"].nunique() == 20 * 9 + 54 and roster["is_leader"].any()
 
 
 def test_published_figures_keep_their_sources():

@@ -35,9 +35,11 @@ class ProvinceSpec:
     n_staff: int = 33_373  #: Quảng Ninh's synced records (docs/data.md)
     n_departments: int = 20  #: provincial departments and equivalent
     service_units_per_department: int = 8  #: schools, hospitals, centres under each department
-    n_districts: int = 13
-    offices_per_district: int = 10  #: district offices and district public service units
-    n_communes: int = 177
+    #: district level: none since 2025-07-01 (two-tier local government); 13 districts and 177 communes
+    #: for a pre-2025 Quảng Ninh (``n_districts=13, n_communes=177``)
+    n_districts: int = 0
+    offices_per_district: int = 10  #: district offices and district public service units (pre-2025 trees)
+    n_communes: int = 54  #: commune-level units after the 2025 arrangement (press reports for Quảng Ninh; to verify)
     unit_size_sigma: float = 1.1  #: log-normal spread of unit sizes: heavy tail, many small units
     task_group_size: int = 9  #: people per group with similar tasks (about)
     leader_share_in_group: float = 0.12  #: leaders per task group beyond the unit head
@@ -91,11 +93,14 @@ def _unit_tree(spec: ProvinceSpec, rng: np.random.Generator) -> pd.DataFrame:
         for o in range(spec.offices_per_district):
             kind = "agency" if o < spec.offices_per_district // 2 else "public_service"
             rows.append((f"{dist}-O{o + 1:02d}", "district", kind, f"{dist}-UB", f"Phòng/đơn vị {h + 1:02d}.{o + 1:02d}"))
-    for c in range(spec.n_communes):
-        rows.append((f"X{c + 1:03d}", "commune", "commune", f"H{c % spec.n_districts + 1:02d}-UB", f"UBND xã {c + 1:03d}"))
+    for c in range(spec.n_communes):  # two tiers: a commune answers to the province; three: to its district
+        parent = f"H{c % spec.n_districts + 1:02d}-UB" if spec.n_districts else None
+        rows.append((f"X{c + 1:03d}", "commune", "commune", parent, f"UBND xã {c + 1:03d}"))
     units = pd.DataFrame(rows, columns=["unit_id", "unit_level", "unit_type", "parent_id", "unit_name"])
     weight = rng.lognormal(0.0, spec.unit_size_sigma, len(units))
-    weight *= np.select([units.unit_type == "public_service", units.unit_type == "commune"], [2.5, 0.6], 1.0)
+    # two-tier communes took over the districts' work and staff: they weigh like a district office then
+    commune_weight = 0.6 if spec.n_districts else 2.0
+    weight *= np.select([units.unit_type == "public_service", units.unit_type == "commune"], [2.5, commune_weight], 1.0)
     n_units = len(units)
     if spec.n_staff < n_units:
         raise ValueError(f"n_staff={spec.n_staff} is smaller than the {n_units} units")
