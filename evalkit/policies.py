@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .messages import Message, cite, render
+from .messages import LocalisedError, Message, cite, render
 from . import parameters
 from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
@@ -47,8 +47,16 @@ AUTO = "auto"
 SCOPE_COLUMNS = ("unit_id", "task_group", "title_group", "unit_level")
 
 
-class PolicyError(ValueError):
-    """A policy name or reading that does not exist or does not make sense."""
+class PolicyError(LocalisedError):
+    """A policy name or reading that does not exist or does not make sense.
+
+    ``str(exc)`` is English; ``exc.text("vi")`` is the same message in Vietnamese (its catalogue
+    code and parameters are ``exc.message``).
+    """
+
+
+def _error(code: str, **params) -> PolicyError:
+    return PolicyError(Message(f"policy.{code}", params))
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,11 @@ class CapException:
     @classmethod
     def make(cls, group: dict, granted_by: str, basis: str, year=None, ratio=None, count=None) -> "CapException":
         if (ratio is None) == (count is None):
-            raise PolicyError("an exception grants either a ratio or a count, not both or neither")
+            raise _error("exception_ratio_or_count")
         if ratio is not None:
-            ratio = _fraction(ratio, "exception ratio")
+            ratio = _fraction(ratio, "exception_ratio")
         if count is not None and (not isinstance(count, int) or count < 0):
-            raise PolicyError(f"exception count {count!r} must be a whole number ≥ 0")
+            raise _error("exception_count", value=count)
         return cls(tuple(sorted((str(k), str(v)) for k, v in group.items())), granted_by, basis, year, ratio, count)
 
     def describe(self) -> str:
@@ -80,13 +88,13 @@ class CapException:
 
 def _fraction(value, what: str) -> Fraction:
     if isinstance(value, float):
-        raise PolicyError(f"{what} {value!r}: give an exact fraction such as '1/5' or Fraction(1, 5), not a float")
+        raise _error("float_fraction", what=what, value=value)
     try:
         frac = Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError):
-        raise PolicyError(f"{what} {value!r} is not a fraction such as '1/5'") from None
+        raise _error("not_fraction", what=what, value=value) from None
     if frac < 0:
-        raise PolicyError(f"{what} {value!r} must not be negative")
+        raise _error("negative", what=what, value=value)
     return frac
 
 
@@ -124,7 +132,7 @@ class Policy:
     def replace(self, **readings) -> "Policy":
         """A copy with other readings. Every change is validated before any is applied."""
         unknown = sorted(set(readings) - set(self.READINGS))
-        problems = [f"unknown reading {k!r} (readings: {', '.join(self.READINGS)})" for k in unknown]
+        problems = [Message("policy.unknown_reading", {"key": k, "known": ", ".join(self.READINGS)}) for k in unknown]
         clean = {}
         for key, value in readings.items():
             if key in unknown:
@@ -132,9 +140,9 @@ class Policy:
             try:
                 clean[key] = _validate_reading(key, value)
             except PolicyError as exc:
-                problems.append(str(exc))
+                problems.append(exc.message)
         if problems:
-            raise PolicyError(f"invalid readings for {self.name}: " + "; ".join(sorted(problems)))
+            raise _error("invalid_readings", name=self.name, problems=sorted(problems, key=str))
         if self.ratio_from_party_share and "party_excellent_share" in clean and "ratio" not in clean:
             clean["ratio"] = clean["party_excellent_share"]
         if self.ratio_from_party_share and clean.get("party_share_kind") == "permitted" and "ratio" not in clean:
@@ -150,9 +158,7 @@ class Policy:
 
     def require_ratio(self) -> Fraction:
         if self.ratio is None:
-            raise PolicyError(
-                f"{self.name} compares the excellent share of all staff with the share of party members "
-                "rated excellent under Party rules; give it, e.g. party_excellent_share='18/100'")
+            raise _error("needs_party_share", name=self.name, how="party_excellent_share='18/100'")
         return self.ratio
 
     @property
@@ -249,31 +255,31 @@ def _validate_reading(key: str, value):
     if key == "party_excellent_share":
         frac = _fraction(value, "party_excellent_share")
         if frac > 1:
-            raise PolicyError(f"party_excellent_share {value!r} is a share and must be at most 1")
+            raise _error("share_above_one", value=value)
         return frac
     if key == "base":
         if value not in BASES:
-            raise PolicyError(f"base={value!r} is not one of {', '.join(BASES)}")
+            raise _error("not_one_of", key="base", value=value, choices=", ".join(BASES))
         return value
     if key == "rounding":
         if value not in ROUNDINGS:
-            raise PolicyError(f"rounding={value!r} is not one of {', '.join(ROUNDINGS)}")
+            raise _error("not_one_of", key="rounding", value=value, choices=", ".join(ROUNDINGS))
         return value
     if key == "timing":
         if value not in TIMINGS:
-            raise PolicyError(f"timing={value!r} is not one of {', '.join(TIMINGS)}")
+            raise _error("not_one_of", key="timing", value=value, choices=", ".join(TIMINGS))
         return value
     if key == "party_share_kind":
         if value not in PARTY_SHARE_KINDS:
-            raise PolicyError(f"party_share_kind={value!r} is not one of {', '.join(PARTY_SHARE_KINDS)}")
+            raise _error("not_one_of", key="party_share_kind", value=value, choices=", ".join(PARTY_SHARE_KINDS))
         return value
     if key == "count_exception_finer_groups":
         if value not in FINER_GROUPS:
-            raise PolicyError(f"count_exception_finer_groups={value!r} is not one of {', '.join(FINER_GROUPS)}")
+            raise _error("not_one_of", key="count_exception_finer_groups", value=value, choices=", ".join(FINER_GROUPS))
         return value
     if key == "min_one":
         if not isinstance(value, bool):
-            raise PolicyError(f"min_one={value!r} must be True or False")
+            raise _error("not_bool", key="min_one", value=value)
         return value
     if key == "scopes":
         return parse_scopes(value)
@@ -290,7 +296,7 @@ def _validate_reading(key: str, value):
         for e in value:
             out.append(e if isinstance(e, CapException) else CapException.make(**e))
         return tuple(out)
-    raise PolicyError(f"unknown reading {key!r}")
+    raise _error("unknown_reading", key=key, known=", ".join(Policy.READINGS))
 
 
 def parse_scopes(value) -> tuple[tuple[str, ...], ...]:
@@ -305,13 +311,13 @@ def parse_scopes(value) -> tuple[tuple[str, ...], ...]:
     for scope in value:
         scope = (scope,) if isinstance(scope, str) else tuple(scope)
         if not scope:
-            raise PolicyError("a scope needs at least one column")
+            raise _error("scope_empty")
         bad = [c for c in scope if c not in SCOPE_COLUMNS]
         if bad:
-            raise PolicyError(f"scope column(s) {bad} not one of {', '.join(SCOPE_COLUMNS)}")
+            raise _error("scope_columns", bad=bad, known=", ".join(SCOPE_COLUMNS))
         out.append(scope)
     if not out:
-        raise PolicyError("at least one scope is needed")
+        raise _error("no_scope")
     return tuple(out)
 
 
@@ -340,7 +346,7 @@ def _policy_file_at(kind: str, root: str) -> dict:
     path = Path(root) / POLICIES_SUBDIR / f"{kind}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise PolicyError(f"{path}: expected a mapping of policy names")
+        raise _error("file_not_mapping", path=str(path))
     return data
 
 
@@ -350,7 +356,7 @@ def _declared() -> dict:
     for name, spec in data.items():
         unknown = set(spec) - _POLICY_KEYS
         if unknown:
-            raise PolicyError(f"params/policies/cap.yaml: {name}: unknown keys {sorted(unknown)}")
+            raise _error("file_unknown_keys", path="params/policies/cap.yaml", name=name, keys=sorted(unknown))
     return data
 
 
@@ -366,7 +372,7 @@ def _build(name: str, date=None) -> Policy:
     """
     specs = _declared()
     if name not in specs:
-        raise PolicyError(f"no policy named {name!r}; known: {', '.join(names())}, {AUTO}")
+        raise _error("unknown", name=name, known=", ".join([*names(), AUTO]))
     spec = specs[name]
     tree = load()
     governs = _governs(spec)
@@ -503,7 +509,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
     """
     kind = explain_names().get(name)
     if kind not in ("streamlining", "rules"):
-        raise PolicyError(render("explain.unknown", "en", name=name, known=", ".join(explain_names())))
+        raise PolicyError(Message("explain.unknown", {"name": name, "known": ", ".join(explain_names())}))
     spec = policy_file(kind)[name]
     tree = load()
     if kind == "streamlining":

@@ -22,7 +22,7 @@ from ..compliance.check import mask_problems, note_text, policy_name
 from ..compliance.privacy import pseudonym_key
 from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import records
-from ..messages import cite, column_label, label, render
+from ..messages import LocalisedError, Message, cite, column_label, label, render
 from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
@@ -135,7 +135,10 @@ def main(argv=None) -> int:
                 default=str) + "\n")
         _print_problems(problems, getattr(args, "lang", "en"))
         return 2
-    except (P.PolicyError, ValueError, OSError, yaml.YAMLError) as exc:
+    except LocalisedError as exc:
+        print(f"evalkit: {_cli_text(exc, getattr(args, 'lang', 'en'))}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError, yaml.YAMLError) as exc:
         print(f"evalkit: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not the user's mistake: say so briefly
@@ -144,6 +147,14 @@ def main(argv=None) -> int:
         print(f"evalkit: internal error ({type(exc).__name__}: {exc}); set EVALKIT_DEBUG=1 for details",
               file=sys.stderr)
         return 3
+
+
+def _cli_text(exc: LocalisedError, lang: str) -> str:
+    """An error in the user's language, with options said as the command line spells them."""
+    message = exc.message
+    if message is not None and message.code == "policy.needs_party_share":
+        message = Message(message.code, {**message.params, "how": "--party-share 18/100"})
+    return message.text(lang) if message is not None else str(exc)
 
 
 def _print_problems(problems: pd.DataFrame, lang: str = "en") -> None:

@@ -180,8 +180,8 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
             continue
         usable.append((scope, strata + list(scope)))
     if not usable:
-        raise P.PolicyError(f"{policy.name} needs column(s) "
-                            + " or ".join(", ".join(s) for s in policy.scopes) + "; none present")
+        raise P.PolicyError(Message("policy.needs_columns", {"name": policy.name, "columns": " / ".join(
+            ", ".join(s) for s in policy.scopes)}))
     return usable
 
 
@@ -391,7 +391,7 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
         P.get(policy, **readings).require_ratio()
     frame, kind, _ = read_any(roster, sheet)
     if kind != "roster":
-        raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
+        raise P.PolicyError(Message("policy.enforce_needs_roster"))
     notes: list[Message] = []
     chosen = resolve_policies(frame, policy, readings, notes)
     level = L.as_levels(frame["level"])

@@ -39,6 +39,14 @@ class _Formatter(string.Formatter):
             return L.label(value, self.lang) if value in L.LABELS[self.lang] else value
         if conversion == "kind":
             return render(f"kind.{value}", self.lang)
+        if conversion == "columns":  # "title_group, unit_level / unit_id" → headers, codes in parentheses
+            return " / ".join(", ".join(f"{column_label(c, self.lang)} ({c})" if f"column.{c}" in CATALOGUE else c
+                                        for c in scope.split(", ")) for scope in str(value).split(" / "))
+        if conversion == "reading":  # a reading's code → its name in words, the code in parentheses
+            code = f"reading.name.{value}"
+            return f"{render(code, self.lang)} ({value})" if code in CATALOGUE else str(value)
+        if conversion == "num":
+            return number(value, self.lang)
         if conversion == "population":  # "civil_servant, cadre" → "công chức, cán bộ"
             return ", ".join(render(f"population.{p}", self.lang) if f"population.{p}" in CATALOGUE else p
                              for p in str(value).split(", "))
@@ -46,9 +54,23 @@ class _Formatter(string.Formatter):
 
     def parse(self, format_string):
         # accept the multi-letter conversion "!level" (string.Formatter only knows one letter)
-        text = format_string.replace("!level}", "!l}").replace("!kind}", "!k}").replace("!population}", "!p}")
+        text = _CONVERSION.sub(lambda m: f"!{_SHORT[m.group(1)]}" + m.group(2), format_string)
         for literal, name, spec, conv in super().parse(text):
-            yield literal, name, spec, {"l": "level", "k": "kind", "p": "population"}.get(conv, conv)
+            yield literal, name, spec, _LONG.get(conv, conv)
+
+
+_SHORT = {"level": "l", "kind": "k", "population": "p", "columns": "c", "reading": "g", "num": "n"}
+_LONG = {v: k for k, v in _SHORT.items()}
+_CONVERSION = re.compile(r"!(" + "|".join(_SHORT) + r")([}:])")
+
+
+def _localise(value, lang: str):
+    """A parameter that is itself a message (or a list of them) is rendered in the same language."""
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Message) for v in value):
+        return "; ".join(v.text(lang) for v in value)
+    return value
 
 
 def render(code: str, lang: str = "en", /, **params) -> str:
@@ -58,6 +80,7 @@ def render(code: str, lang: str = "en", /, **params) -> str:
     except KeyError:
         raise MessageError(f"no message {code!r} in the catalogue") from None
     template = entry["vi" if lang == "vi" else "en"]
+    params = {k: _localise(v, lang) for k, v in params.items()}
     try:
         return _Formatter(lang).format(template, **params)
     except KeyError as exc:
@@ -93,6 +116,23 @@ class Message:
 
     def __str__(self) -> str:
         return self.text("en")
+
+
+class LocalisedError(ValueError):
+    """An error that carries a catalogue :class:`Message`: ``str(exc)`` is English (for Python users),
+    ``exc.text(lang)`` is what the command line and web page show.
+
+    >>> exc = LocalisedError(Message("input.person_twice", {"first_row": 2}))
+    >>> str(exc), exc.text("vi") == render("input.person_twice", "vi", first_row=2)
+    ('person listed twice for the same year (first at row 2)', True)
+    """
+
+    def __init__(self, message: "Message | str"):
+        self.message = message if isinstance(message, Message) else None
+        super().__init__(message.text("en") if isinstance(message, Message) else message)
+
+    def text(self, lang: str = "en") -> str:
+        return self.message.text(lang) if self.message is not None else str(self)
 
 
 _INSTRUMENTS_VI = (("Decree ", "Nghị định "), ("Resolution ", "Nghị quyết "), ("Circular ", "Thông tư "),
@@ -152,6 +192,38 @@ def percent(ratio, lang: str = "en") -> str:
     return (text.replace(".", ",") if lang == "vi" else text) + "%"
 
 
+def number(value, lang: str = "en") -> str:
+    """A number as written in running text: ``1,600`` and ``88.5`` in English, ``1.600`` and ``88,5`` in
+    Vietnamese. Whole numbers lose a trailing ``.0``; text that is not a number is left as it is.
+
+    >>> number(88.5, "vi"), number(1600, "vi"), number(1234567.25, "en"), number("91", "vi"), number("—", "vi")
+    ('88,5', '1.600', '1,234,567.25', '91', '—')
+    """
+    if isinstance(value, bool):
+        return str(value)
+    try:
+        x = Fraction(str(value).strip()) if isinstance(value, str) else Fraction(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return str(value)
+    if x.denominator == 1:
+        text = f"{int(x):,}"
+    elif isinstance(value, Fraction) and not _is_decimal(x):
+        return f"{x.numerator}/{x.denominator}"
+    else:
+        text = f"{float(value) if not isinstance(value, str) else float(x):,.10f}".rstrip("0").rstrip(".")
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def _is_decimal(x: Fraction) -> bool:
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
 def label(name: str, lang: str = "en", /, **params) -> str:
     """A report label (``label.<name>`` in the catalogue)."""
     return render(f"label.{name}", lang, **params)
@@ -173,5 +245,6 @@ def yes_no(lang: str = "en") -> tuple[str, str]:
     return render("label.yes", lang), render("label.no", lang)
 
 
-__all__ = ["CATALOGUE", "LANGS", "Message", "MessageError", "cite", "column_label", "column_labels", "label", "percent",
+__all__ = ["CATALOGUE", "LANGS", "LocalisedError", "Message", "MessageError", "cite", "column_label", "column_labels",
+           "label", "number", "percent",
            "render", "renderer", "yes_no"]

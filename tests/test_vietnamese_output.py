@@ -1,0 +1,93 @@
+"""What an officer reads under ``--lang vi`` is Vietnamese: errors, explanations and numbers."""
+
+import re
+
+import pytest
+
+import evalkit.policies as P
+from evalkit.cli import main
+from evalkit.messages import Message, number, render
+from evalkit.rules.recruitment import RecruitmentPolicyError, get_recruitment_policy
+
+from conftest import FIXTURES
+
+ROSTER = FIXTURES / "good" / "roster_en.csv"  # no title_group, unit_level, population columns
+
+#: English words that never belong in a Vietnamese sentence (codes such as decree-48-2023 are skipped).
+ENGLISH = {"the", "is", "not", "needs", "need", "give", "invalid", "readings", "reading", "for", "none", "present",
+           "known", "of", "must", "or", "and", "an", "such", "as", "no", "named", "policy", "compares", "share",
+           "column", "columns", "fraction", "from", "to", "until", "issued", "on", "with", "round", "down", "yes"}
+
+
+def english_words(text: str) -> set[str]:
+    words = re.findall(r"[A-Za-zÀ-ỹđĐ_\-./0-9']+", text)
+    return {w.lower().strip(".'") for w in words if "_" not in w and "-" not in w} & ENGLISH
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--policy", "nghi-dinh-335"], "không có quy định tên 'nghi-dinh-335'"),
+    (["--policy", "quang-ninh-2022-leaders"], "cần các cột Nhóm chức danh (title_group), Cấp (unit_level)"),
+    (["--policy", "decree-48-2023"], "ví dụ --party-share 18/100"),
+    (["--ratio", "abc"], "Tỷ lệ (ratio) 'abc' không phải là phân số"),
+    (["--party-share", "2"], "phải không lớn hơn 1"),
+])
+def test_cli_errors_are_vietnamese(capsys, argv, expected):
+    code, out, err = run(capsys, "check", ROSTER, *argv, "--lang", "vi")
+    assert code == 2
+    assert expected in err, err
+    assert not english_words(err), (english_words(err), err)
+    assert "Traceback" not in err
+
+
+def test_cli_errors_stay_english_without_lang(capsys):
+    code, _, err = run(capsys, "check", ROSTER, "--policy", "decree-48-2023")
+    assert code == 2
+    assert "compares the excellent share" in err and "--party-share 18/100" in err
+    assert "party_excellent_share=" not in err  # Python syntax is for Python users
+
+
+def test_python_users_keep_english_and_python_syntax():
+    with pytest.raises(P.PolicyError) as info:
+        P.get("decree-48-2023").require_ratio()
+    assert "party_excellent_share='18/100'" in str(info.value)
+    assert info.value.message.code == "policy.needs_party_share"
+    with pytest.raises(P.PolicyError) as info:
+        P.get("decree-335-2025", rounding="nearest", ratio="x")
+    text = str(info.value)
+    assert text.startswith("invalid readings for decree-335-2025: ")
+    assert "rounding='nearest' is not one of floor, half_up, ceil" in text
+    assert "Làm tròn (rounding) = 'nearest' không hợp lệ" in info.value.text("vi")
+    assert "Tỷ lệ (ratio) 'x' không phải là phân số" in info.value.text("vi")
+    with pytest.raises(P.PolicyError, match="no policy named 'nope'"):
+        P.get("nope")
+
+
+def test_every_policy_error_has_a_catalogue_message():
+    """Each raise site of PolicyError in policies.py goes through a catalogue code (no bare English)."""
+    import inspect
+
+    source = inspect.getsource(P)
+    assert not re.search(r"raise PolicyError\(f?[\"']", source)
+
+
+def test_recruitment_errors_are_vietnamese():
+    with pytest.raises(RecruitmentPolicyError) as info:
+        get_recruitment_policy("nope")
+    assert str(info.value).startswith("no recruitment policy 'nope'")
+    assert info.value.text("vi").startswith("không có quy định tuyển dụng tên 'nope'")
+    with pytest.raises(RecruitmentPolicyError) as info:
+        get_recruitment_policy(pooling="everywhere")
+    assert "pooling='everywhere' is not one of per_unit, pooled" in str(info.value)
+    assert not english_words(info.value.text("vi")), info.value.text("vi")
+
+
+def test_message_parameters_that_are_messages_render_in_the_same_language():
+    inner = Message("policy.no_scope")
+    assert render("policy.invalid_readings", "vi", name="x", problems=[inner, inner]) == \
+        "cách tính không hợp lệ cho x: cần ít nhất một phạm vi; cần ít nhất một phạm vi"
