@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .messages import LocalisedError, Message, cite, render
+from .messages import CATALOGUE, LocalisedError, Message, cite, column_label, date_text, number, percent, render, yes_no
 from . import parameters
 from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
@@ -80,10 +81,15 @@ class CapException:
             raise _error("exception_count", value=count)
         return cls(tuple(sorted((str(k), str(v)) for k, v in group.items())), granted_by, basis, year, ratio, count)
 
-    def describe(self) -> str:
-        grant = f"ratio {self.ratio}" if self.ratio is not None else f"{self.count} excellent"
-        where = ", ".join(f"{k}={v}" for k, v in self.group)
-        return f"{where}: {grant} granted by {self.granted_by} ({self.basis}{', ' + str(self.year) if self.year else ''})"
+    def describe(self, lang: str = "en") -> str:
+        where = ", ".join(f"{column_label(k, lang)} {v}" for k, v in self.group)
+        if self.ratio is not None:
+            text = render("reading.exception.ratio", lang, where=where, ratio=reading_text("ratio", self.ratio, lang),
+                          granted_by=self.granted_by, basis=self.basis)
+        else:
+            text = render("reading.exception.count", lang, where=where, count=number(self.count, lang),
+                          granted_by=self.granted_by, basis=self.basis)
+        return render("reading.exception.year", lang, text=text, year=self.year) if self.year else text
 
 
 def _fraction(value, what: str) -> Fraction:
@@ -189,34 +195,28 @@ class Policy:
                  render("explain.status", lang, status=render(f"status.{_status(self.references)}", lang)),
                  "", self.summary(lang), ""]
         for who, start, end in self.governs:
-            lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(start),
-                                end=str(end) if end else "—"))
+            lines.append(governs_text(who, start, end, lang))
         if not self.governs:
             lines.append(render("explain.not_routed", lang))
         lines += ["", render("explain.readings", lang)]
         given = dict(self.sources)
         for key in self.READINGS:
-            value = getattr(self, key)
-            if key in ("applies_to", "exceptions"):
-                value = "; ".join(f"{c} ∈ {{{', '.join(map(str, v))}}}" for c, v in value) if key == "applies_to" \
-                    else "; ".join(e.describe() for e in value)
-            elif key == "scopes":
-                value = " | ".join(",".join(s) for s in value)
+            value = reading_text(key, getattr(self, key), lang)
             src = given.get(key)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
                       render("explain.from_source", lang, ref=cite(src.reference, lang),
                              status=render(f"status.{src.status}", lang))
                       if src is not None else render("explain.set_here", lang))
-            lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {'—' if value in (None, '') else value}  ({origin})")
+            lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {value}  ({origin})")
         if self.named_readings:
             lines += ["", render("explain.named_readings", lang)]
             for v in self.named_readings:
-                lines.append(f"  {v.name} = {v.value} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
+                lines.append(f"  {v.name} = {_show(v, lang)} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
             status = render(f"status.{ref.status}", lang)
-            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{status}], "
-                         f"{render('explain.from', lang, start=str(ref.start))}")
+            lines.append(f"  {ref.name} = {_show(ref, lang)} — {cite(ref.reference, lang)} [{status}], "
+                         f"{render('explain.from', lang, start=date_text(ref.start, lang))}")
         return "\n".join(lines)
 
     def one_line(self, lang: str = "en") -> str:
@@ -231,8 +231,80 @@ class Policy:
         return self.references[0].reference if self.references else None
 
 
-def _show(v) -> str:
-    return str(v)
+def _show(v: ParameterValue, lang: str = "en") -> str:
+    """A parameter's value in words, read as the reading its name ends with (``….base`` → a base)."""
+    return reading_text(v.name.rsplit(".", 1)[-1], v.value, lang)
+
+
+#: Readings whose values are codes with words in the catalogue (``<prefix>.<value>``).
+_WORDS = {"base": "reading.base", "rounding": "reading.rounding", "high_quality_rounding": "reading.rounding",
+          "timing": "reading.timing", "party_share_kind": "reading.party_share_kind",
+          "count_exception_finer_groups": "reading.count_exception_finer_groups", "freed_posts": "recruitment.freed",
+          "pooling": "reading.pooling", "high_quality_reserve_on": "reading.high_quality_reserve_on",
+          "partial_periods": "reading.partial_periods"}
+_SHARES = ("ratio", "party_excellent_share", "share_of_streamlined", "share_of_retired", "high_quality_share",
+           "hires_share_of_streamlined", "hires_share_of_retired", "reserved_share")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def reading_text(key: str, value, lang: str = "en") -> str:
+    """A reading's value in words in ``lang``: the words for a code, a share as a fraction and a percentage,
+    columns by their headers, staff types by name, yes/no, dates as the language writes them.
+
+    >>> reading_text("base", "good", "vi"), reading_text("rounding", "floor", "en"), reading_text("min_one", False, "vi")
+    ('số được xếp loại hoàn thành tốt nhiệm vụ', 'round down', 'không')
+    >>> reading_text("scopes", (("unit_id",), ("unit_id", "task_group")), "vi")
+    'Đơn vị; Đơn vị × Nhóm nhiệm vụ'
+    >>> reading_text("applies_to", (("population", ("civil_servant",)),), "vi"), reading_text("ratio", Fraction(1, 5), "vi")
+    ('Đối tượng: công chức', '1/5 (20%)')
+    """
+    if value is None or (isinstance(value, (str, tuple, builtins.list)) and not value):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return yes_no(lang)[0 if value else 1]
+    if key in _WORDS and f"{_WORDS[key]}.{value}" in CATALOGUE:
+        return render(f"{_WORDS[key]}.{value}", lang)
+    if key == "scopes":
+        return "; ".join(" × ".join(column_label(c, lang) for c in scope) for scope in parse_scopes(value))
+    if key == "applies_to":
+        parts = []
+        for column, allowed in value:
+            if column == "is_leader" and tuple(allowed) == (True,):
+                parts.append(render("population.leaders", lang))
+                continue
+            words = [render(f"population.{a}", lang) if f"population.{a}" in CATALOGUE else str(a) for a in allowed]
+            parts.append(f"{column_label(column, lang)}: {', '.join(words)}")
+        return "; ".join(parts)
+    if key == "exceptions":
+        return "; ".join(e.describe(lang) for e in value)
+    if key in _SHARES or isinstance(value, Fraction):
+        try:
+            frac = Fraction(str(value))
+        except ValueError:
+            return str(value)
+        return f"{frac} ({percent(frac, lang)})" if frac.denominator != 1 else percent(frac, lang)
+    if isinstance(value, dt.date):
+        return date_text(value, lang)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return date_text(dt.date.fromisoformat(value), lang)
+    if isinstance(value, (int, float)):
+        return number(value, lang)
+    return str(value)
+
+
+def governs_text(who: str, start, end, lang: str = "en") -> str:
+    """"Governs civil servants from 2026-01-01 (no end date)" / "Áp dụng cho công chức từ 01/01/2026 đến nay".
+
+    >>> import datetime as dt
+    >>> governs_text("civil_servant", dt.date(2026, 1, 1), None, "vi")
+    'Áp dụng cho công chức từ 01/01/2026 đến nay'
+    """
+    who = render(f"population.{who}", lang)
+    if end is None:
+        return render("explain.governs_open", lang, who=who, start=date_text(start, lang))
+    return render("explain.governs", lang, who=who, start=date_text(start, lang), end=date_text(end, lang))
 
 
 def _pct(ratio: Fraction | None) -> str:
@@ -529,18 +601,18 @@ def describe_declared(name: str, lang: str = "en") -> str:
              render("explain.article", lang, article=spec["article"]["vi" if lang == "vi" else "en"]),
              render("explain.status", lang, status=render(f"status.{_status(values)}", lang)), ""]
     if kind == "streamlining":
-        lines.append(render("explain.in_force", lang, start=str(as_date(spec["from"])),
-                            end=str(as_date(spec["until"])) if spec.get("until") else "—"))
+        start_text = date_text(as_date(spec["from"]), lang)
+        lines.append(render("explain.in_force", lang, start=start_text, end=date_text(as_date(spec["until"]), lang))
+                     if spec.get("until") else render("explain.in_force_open", lang, start=start_text))
     for who, s, e in governs:
-        lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(s),
-                            end=str(e) if e else "—"))
+        lines.append(governs_text(who, s, e, lang))
     lines += ["", render("explain.sources", lang)]
     for v in values:
-        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=cite(v.reference, lang),
-                            status=render(f"status.{v.status}", lang), start=str(v.start)))
+        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v, lang), ref=cite(v.reference, lang),
+                            status=render(f"status.{v.status}", lang), start=date_text(v.start, lang)))
     if readings:
         lines += ["", render("explain.readings", lang)]
         for p in readings:
             v = tree.value(p, max(day, tree.first(p).start))
-            lines.append(f"  {p} = {_show(v.value)}  ({render('explain.evalkit_default', lang)})")
+            lines.append(f"  {p} = {_show(v, lang)}  ({render('explain.evalkit_default', lang)})")
     return "\n".join(lines)

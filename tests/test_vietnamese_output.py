@@ -6,7 +6,7 @@ import pytest
 
 import evalkit.policies as P
 from evalkit.cli import main
-from evalkit.messages import Message, number, render
+from evalkit.messages import Message, render
 from evalkit.rules.recruitment import RecruitmentPolicyError, get_recruitment_policy
 
 from conftest import FIXTURES
@@ -91,3 +91,50 @@ def test_message_parameters_that_are_messages_render_in_the_same_language():
     inner = Message("policy.no_scope")
     assert render("policy.invalid_readings", "vi", name="x", problems=[inner, inner]) == \
         "cách tính không hợp lệ cho x: cần ít nhất một phạm vi; cần ít nhất một phạm vi"
+
+
+# ---------------------------------------------------------------------- evalkit explain / policies in words
+
+RAW_CODES = ["= good", "= floor", "= False", "= True", "= final", "= actual", "= own_cap", "= per_unit",
+             "= same_year", "= half_up", "unit_id", "population ∈", "civil_servant", "đến —", " on Cadres",
+             "on Public Employees", "issued", "None"]
+
+
+@pytest.mark.parametrize("name", ["decree-335-2025", "decree-48-2023", "quang-ninh-2022-leaders",
+                                  "party-regulation-124-2023", "resolution-39-2015", "quang-ninh-2022-recruitment",
+                                  "decree-154-2025", "decree-335-2025-bands"])
+def test_explain_vi_shows_values_in_words(capsys, name):
+    code, out, _ = run(capsys, "explain", name, "--lang", "vi")
+    assert code == 0
+    body = "\n".join(line.split(" — ")[0] if line.startswith("  ") and "." in line.split("=")[0] else line
+                     for line in out.splitlines())  # parameter names (decree_335_2025.…) are identifiers
+    found = [raw for raw in RAW_CODES if raw in body]
+    assert not found, (found, out)
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", out), out  # dates are dd/mm/yyyy
+
+
+def test_explain_decree_335_in_words():
+    vi, en = P.get("decree-335-2025").describe("vi"), P.get("decree-335-2025").describe("en")
+    for line in ["Cơ sở tính (base) = số được xếp loại hoàn thành tốt nhiệm vụ",
+                 "Làm tròn (rounding) = làm tròn xuống", "Tối thiểu một (min_one) = không",
+                 "Phạm vi (scopes) = Đơn vị; Đơn vị × Nhóm nhiệm vụ",
+                 "Áp dụng cho (applies_to) = Đối tượng: công chức", "Tỷ lệ (ratio) = 1/5 (20%)",
+                 "Áp dụng cho công chức từ 01/01/2026 đến nay", "Luật Cán bộ, công chức 80/2025/QH15"]:
+        assert line in vi, line
+    for line in ["Base (base) = the number rated good", "Rounding (rounding) = round down",
+                 "Minimum one (min_one) = no", "Governs civil servants from 2026-01-01 (no end date)"]:
+        assert line in en, line
+
+
+def test_policies_list_vi_dates_and_instruments(capsys):
+    code, out, _ = run(capsys, "policies", "--lang", "vi")
+    assert code == 0
+    assert "Quy định 124-QĐ/TW (ban hành ngày 04/10/2023); từ 04/10/2023" in out
+    assert "issued" not in out and not re.search(r"\d{4}-\d{2}-\d{2}", out)
+
+
+def test_exception_described_in_words():
+    pol = P.get("decree-335-2025", exceptions=[{"group": {"unit_id": "U7"}, "granted_by": "UBND tỉnh",
+                                                "basis": "QĐ 12", "count": 3, "year": 2026}])
+    assert "Đơn vị U7: 3 người HTXSNV do UBND tỉnh cho phép (QĐ 12), năm 2026" in pol.describe("vi")
+    assert "Unit U7: 3 excellent granted by UBND tỉnh (QĐ 12), 2026" in pol.describe("en")

@@ -22,7 +22,7 @@ from ..compliance.check import mask_problems, note_text, policy_name
 from ..compliance.privacy import pseudonym_key
 from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import records
-from ..messages import LocalisedError, Message, cite, column_label, label, render
+from ..messages import LocalisedError, Message, cite, column_label, date_text, label, render
 from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
@@ -258,7 +258,8 @@ def cmd_policies(args) -> int:
     for pol in P.list():
         refs = "; ".join(sorted({cite(dataclasses.replace(v.reference, article=None), args.lang)
                                  for v in pol.references}))
-        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; {render('explain.from', args.lang, start=str(pol.in_force))}]")
+        since = render("explain.from", args.lang, start=date_text(pol.in_force, args.lang))
+        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; {since}]")
     print(f"{P.AUTO:28s} {render('explain.auto', args.lang)}")
     for name, kind in P.explain_names().items():
         if kind != "cap":
@@ -272,8 +273,7 @@ def cmd_explain(args) -> int:
         print(render("explain.auto", args.lang))
         for pol in P.list():
             for who, start, end in pol.governs:
-                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
-                                                 start=str(start), end=str(end) if end else "—"))
+                print(f"  {pol.name}: " + P.governs_text(who, start, end, args.lang))
     elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))
     elif kind == "cap":

@@ -136,9 +136,14 @@ class LocalisedError(ValueError):
 
 
 _INSTRUMENTS_VI = (("Decree ", "Nghị định "), ("Resolution ", "Nghị quyết "), ("Circular ", "Thông tư "),
-                   ("Regulation ", "Quy định "), ("Guidance ", "Hướng dẫn "), ("Law ", "Luật "),
+                   ("Regulation ", "Quy định "), ("Guidance ", "Hướng dẫn "), ("Conclusion ", "Kết luận "),
+                   ("Law on Cadres and Civil Servants ", "Luật Cán bộ, công chức "),
+                   ("Law on Public Employees ", "Luật Viên chức "), ("Law ", "Luật "),
                    ("Quảng Ninh provincial practice (provincial text not found)",
-                    "thực tiễn tỉnh Quảng Ninh (chưa tìm thấy văn bản của tỉnh)"))
+                    "thực tiễn tỉnh Quảng Ninh (chưa tìm thấy văn bản của tỉnh)"),
+                   ("Quảng Ninh provincial practice", "thực tiễn tỉnh Quảng Ninh"),
+                   ("evalkit default reading", "cách hiểu mặc định của evalkit"))
+_ISSUED = re.compile(r"\(issued (\d{4})-(\d{2})-(\d{2})\)")
 _ARTICLE = re.compile(r"^(?:new )?(?:Art\. ?(\d+))?,? ?(?:(?:new )?cl\. ?(\d+))?(?:\(([a-zđ])\)| point ([a-zđ]))?(.*)$")
 
 _AMENDS = re.compile(r"^Art\. ?(\d+), new cl\. ?(\d+) of Art\. ?(\d+) of Decree (\S+)$")
@@ -159,6 +164,7 @@ def cite(reference, lang: str = "en", status: str | None = None) -> str:
     if lang == "vi":
         for en, vi in _INSTRUMENTS_VI:
             instrument = instrument.replace(en, vi)
+        instrument = _ISSUED.sub(lambda m: f"(ban hành ngày {m.group(3)}/{m.group(2)}/{m.group(1)})", instrument)
         amend = _AMENDS.match(article)
         if amend:
             a, c, a2, other = amend.groups()
@@ -190,6 +196,21 @@ def percent(ratio, lang: str = "en") -> str:
     value = Fraction(str(ratio)) * 100
     text = str(int(value)) if value.denominator == 1 else f"{float(value):.2f}"
     return (text.replace(".", ",") if lang == "vi" else text) + "%"
+
+
+def date_text(day, lang: str = "en") -> str:
+    """A date as written in the language: ``01/01/2026`` in Vietnamese, ``2026-01-01`` in English; no date
+    (an open end) is ``nay`` ("now") or ``(no end date)``.
+
+    >>> import datetime as dt
+    >>> date_text(dt.date(2026, 1, 1), "vi"), date_text(dt.date(2026, 1, 1), "en"), date_text(None, "vi")
+    ('01/01/2026', '2026-01-01', 'nay')
+    """
+    if day is None:
+        return render("word.open_end", lang)
+    if not hasattr(day, "strftime"):
+        return str(day)
+    return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
 
 
 def number(value, lang: str = "en") -> str:
@@ -246,5 +267,5 @@ def yes_no(lang: str = "en") -> tuple[str, str]:
 
 
 __all__ = ["CATALOGUE", "LANGS", "LocalisedError", "Message", "MessageError", "cite", "column_label", "column_labels",
-           "label", "number", "percent",
+           "date_text", "label", "number", "percent",
            "render", "renderer", "yes_no"]

@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..messages import LocalisedError, Message, cite, render
+from ..messages import LocalisedError, Message, cite, date_text, render
 from ..parameters import ParameterValue, as_date, load
-from ..policies import policy_file
+from ..policies import policy_file, reading_text
 
 #: The count columns of a recruitment plan.
 PLAN_COUNT_FIELDS = ["payroll_start", "freed_streamlining", "freed_retirement", "freed_resignation", "planned_hires",
@@ -143,11 +143,12 @@ class RecruitmentPolicy:
                       render("explain.from_source", lang, ref=cite(src.reference, lang),
                              status=render(f"status.{src.status}", lang)) if src is not None
                       else render("explain.set_here", lang))
-            lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {getattr(self, k)}  ({origin})")
+            lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {reading_text(k, getattr(self, k), lang)}  ({origin})")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=cite(ref.reference, lang),
-                                status=render(f"status.{ref.status}", lang), start=str(ref.start)))
+            lines.append(render("explain.parameter", lang, name=ref.name, ref=cite(ref.reference, lang),
+                                value=reading_text(ref.name.rsplit(".", 1)[-1], ref.value, lang),
+                                status=render(f"status.{ref.status}", lang), start=date_text(ref.start, lang)))
         return "\n".join(lines)
 
 
