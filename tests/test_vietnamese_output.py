@@ -138,3 +138,39 @@ def test_exception_described_in_words():
                                                 "basis": "QĐ 12", "count": 3, "year": 2026}])
     assert "Đơn vị U7: 3 người HTXSNV do UBND tỉnh cho phép (QĐ 12), năm 2026" in pol.describe("vi")
     assert "Unit U7: 3 excellent granted by UBND tỉnh (QĐ 12), 2026" in pol.describe("en")
+
+
+# ---------------------------------------------------------------------- numbers written the Vietnamese way
+
+@pytest.mark.parametrize("value, vi, en", [
+    (88.5, "88,5", "88.5"), ("88.5", "88,5", "88.5"), (1600, "1.600", "1,600"), (1234567, "1.234.567", "1,234,567"),
+    (12345.25, "12.345,25", "12,345.25"), (7, "7", "7"), (90.0, "90", "90"), ("—", "—", "—"), ("3, 5", "3, 5", "3, 5"),
+])
+def test_number_in_each_language(value, vi, en):
+    from evalkit.messages import number
+
+    assert number(value, "vi") == vi and number(value, "en") == en
+
+
+def test_counts_and_scores_in_vietnamese_texts():
+    from evalkit.messages import renderer
+
+    assert render("council.tie", "vi", score="88.5") == "bằng điểm 88,5"
+    assert render("council.tie", "en", score="88.5") == "tied at score 88.5"
+    text = renderer("reason.demoted", "vi")(rule="R", group="G", e=1600, gd=7995, base="b", ratio="20%", rounding="r",
+                                            cap=1599, d=1)
+    assert "1.600 người Hoàn thành xuất sắc, 7.995 người Hoàn thành tốt" in text and "= 1.599 người" in text
+    assert render("recruitment.exceeds", "vi", hires=1250, limit=1200, over=50).count("1.2") == 2
+
+
+def test_tied_score_in_the_council_sheet_keeps_the_cell_a_number(tmp_path):
+    import evalkit as ek
+    import pandas as pd
+
+    rows = [dict(person_id=f"p{i}", year=2026, unit_id="U1", task_group="T1", score=80, level="HTTNV") for i in range(5)]
+    rows += [dict(person_id=p, year=2026, unit_id="U1", task_group="T1", score=88.5, level="HTXSNV") for p in ("x1", "x2")]
+    path = tmp_path / "tie.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    council = ek.check_file(path, lang="vi").tables("vi")["council"]
+    assert set(council["why"]) == {"bằng điểm 88,5"}  # 5 good → cap ⌊5/5⌋ = 1 of the 2 tied at 88.5
+    assert council["score"].tolist() == [88.5, 88.5]

@@ -61,6 +61,7 @@ class _Formatter(string.Formatter):
 
 _SHORT = {"level": "l", "kind": "k", "population": "p", "columns": "c", "reading": "g", "num": "n"}
 _LONG = {v: k for k, v in _SHORT.items()}
+_ANY_CONVERSION = re.compile(r"!(\w+)[}:]")
 _CONVERSION = re.compile(r"!(" + "|".join(_SHORT) + r")([}:])")
 
 
@@ -100,6 +101,10 @@ def renderer(code: str, lang: str = "en"):
     except KeyError:
         raise MessageError(f"no message {code!r} in the catalogue") from None
     if "!" in template:
+        conversions = set(_ANY_CONVERSION.findall(template))
+        if conversions == {"num"}:  # numbers only: still one str.format per text
+            plain, nums = template.replace("!num}", "}"), set(re.findall(r"\{(\w+)!num\}", template))
+            return lambda **params: plain.format(**{k: number(v, lang) if k in nums else v for k, v in params.items()})
         return lambda **params: render(code, lang, **params)
     return template.format
 
