@@ -174,3 +174,8 @@ def test_tied_score_in_the_council_sheet_keeps_the_cell_a_number(tmp_path):
     council = ek.check_file(path, lang="vi").tables("vi")["council"]
     assert set(council["why"]) == {"bằng điểm 88,5"}  # 5 good → cap ⌊5/5⌋ = 1 of the 2 tied at 88.5
     assert council["score"].tolist() == [88.5, 88.5]
+
+
+def test_template_message_in_the_language(capsys, tmp_path):
+    code, out, _ = run(capsys, "template", tmp_path / "mau.xlsx", "--lang", "vi")
+    assert code == 0 and out.startswith("đã ghi mẫu nhập liệu vào ")

@@ -291,7 +291,7 @@ def cmd_template(args) -> int:
     from ..report import write_template
 
     path = write_template(args.out, kind=args.kind, lang=args.lang)
-    print(f"template written to {path}")
+    print(render("cli.template_written", args.lang, path=path))
     return 0
 
 

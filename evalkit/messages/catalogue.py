@@ -323,6 +323,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{n!num} rating(s) above the Decree 90 ceiling that the file's own facts allow (listed in the report; they do not change the exit code)",
         "vi": "{n!num} trường hợp xếp loại cao hơn mức tối đa Nghị định 90 cho phép theo chính số liệu trong tệp (liệt kê trong báo cáo; không ảnh hưởng mã kết thúc)"},
     "cli.written": {"en": "report written to {path}", "vi": "đã ghi báo cáo vào {path}"},
+    "cli.template_written": {"en": "template written to {path}", "vi": "đã ghi mẫu nhập liệu vào {path}"},
     # ---- issue 12: regimes, routing, explanations (policies, rules) ------------------------
     "population.civil_servant": {"en": "civil servants", "vi": "công chức"},
     "population.cadre": {"en": "cadres", "vi": "cán bộ"},
