@@ -28,9 +28,10 @@ test: lint
 	$(BIN)/python -m pytest
 	bash scripts/wheel_smoke.sh
 
+# every row of the README's performance table against its peer in the same run (BENCH_SCALE=0.1 for a quick look)
+BENCH_SCALE ?= 1
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_cap.py
-	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/run.py --scale $(BENCH_SCALE)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

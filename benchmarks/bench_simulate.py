@@ -1,11 +1,12 @@
 """Benchmark: 1,000 replicates × 33,373 staff × 4 policies, against a plain per-replicate pandas loop.
 
 Two peers draw replicates one at a time: one calls the public ``evalkit.enforce_cap`` per replicate
-and policy (the strictest peer: vectorised inside), the other is the plain pandas groupby code a
-researcher would write without evalkit. Both are timed on a few replicates and scaled. Prints
-medians and ratios.
+and policy (vectorised inside), the other is the plain pandas groupby code a researcher would write
+without evalkit. Peers are timed on a few replicates each round and scaled to the full count;
+before timing, the plain loop and the engine must leave the same number rated excellent on one
+replicate. Prints medians and ratios (peer / engine, per round).
 
-    python benchmarks/bench_simulate.py [--replicates 1000] [--workers 2]
+    python benchmarks/bench_simulate.py [--scale 1.0] [--workers 2]
     python benchmarks/bench_simulate.py --scaling      # 1 → 2 worker processes, small sizes
     python benchmarks/bench_simulate.py --national     # 2.1 M staff × 100 replicates × 2 policies, peak memory
 """
@@ -22,6 +23,11 @@ from scipy.stats import spearmanr
 import evalkit as ek
 from evalkit import policies as P
 from evalkit.simulate import ProvinceSpec, compare, generate_province, simulate_roster
+
+try:
+    from harness import Row, print_table, rounds
+except ImportError:  # imported as benchmarks.bench_simulate
+    from .harness import Row, print_table, rounds
 
 POLICIES = {
     "no cap": None,
@@ -44,7 +50,7 @@ def plain_loop(province, replicates: int, seed: int) -> float:
     return (time.perf_counter() - t) / replicates
 
 
-def plain_pandas_loop(province, replicates: int, seed: int) -> float:
+def plain_pandas_loop(province, replicates: int, seed: int, excellent: list | None = None) -> float:
     """What a researcher writes without evalkit: per replicate and policy, groupby counts, the
     cap formula, sort + cumcount to pick whom to demote (unit × task group, then unit), scipy Spearman.
     Base good, final timing; the rounding and base of each policy are applied the plain way."""
@@ -71,6 +77,8 @@ def plain_pandas_loop(province, replicates: int, seed: int) -> float:
                     df.loc[exc.index[pos.to_numpy() < limit], "level"] = "GOOD"
             rated = df["level"] != "NOT_RATED"
             (df.loc[rated, "level"] == "EXCELLENT").mean()
+            if excellent is not None:
+                excellent.append(int((df["level"] == "EXCELLENT").sum()))
             spearmanr(df.loc[rated, "level"].map({"EXCELLENT": 3, "GOOD": 2, "COMPLETED": 1, "NOT_COMPLETED": 0}),
                       r.loc[rated, "true_performance"])
     return (time.perf_counter() - t) / replicates
@@ -129,45 +137,49 @@ def national(replicates: int, chunk: int, workers: int) -> None:
     print(res.summary().query("metric == 'share_excellent'")[["policy", "mean", "ci_low", "ci_high"]].to_string(index=False))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+def main(argv=None) -> list:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="share of the 1,000 replicates")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--peer-replicates", type=int, default=2, help="replicates each peer runs per round (scaled)")
     ap.add_argument("--scaling", action="store_true", help="1 → 2 worker processes on a small case")
     ap.add_argument("--national", action="store_true", help="2.1 M staff × 100 replicates × 2 policies")
     ap.add_argument("--staff", type=int, default=33_373)
     ap.add_argument("--chunk", type=int, default=2)
-    ap.add_argument("--replicates", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--peer-replicates", type=int, default=4)
-    args = ap.parse_args()
+    ap.add_argument("--replicates", type=int, help="replicates for --scaling (16) or --national (100)")
+    args = ap.parse_args(argv)
     if args.scaling:
-        return scaling(args.replicates if args.replicates != 1000 else 16, args.staff, args.repeat)
+        scaling(args.replicates or 16, args.staff, args.repeat)
+        return []
     if args.national:
-        return national(args.replicates if args.replicates != 1000 else 100, args.chunk, args.workers)
+        national(args.replicates or 100, args.chunk, args.workers)
+        return []
+    replicates = max(2, int(1000 * args.scale))
     province = generate_province(ProvinceSpec(), seed=1)
-    print(f"{len(province.staff):,} staff, {args.replicates:,} replicates, {len(POLICIES)} policies, "
+    print(f"{len(province.staff):,} staff, {replicates:,} replicates, {len(POLICIES)} policies, "
           f"{args.workers} worker process(es)")
-    times = []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
+    plain_excellent: list[int] = []
+    plain_pandas_loop(province, 1, seed=1, excellent=plain_excellent)
+    engine = [int((simulate_roster(province, pol, seed=1, replicate=0, applies_to_all=True)["level_final"]
+                   == "EXCELLENT").sum()) for pol in POLICIES.values()]
+    assert plain_excellent == engine, (plain_excellent, engine)
+    print(f"agree: excellent after each policy on replicate 0: {engine}")
+
+    def run_engine():
         with ProcessPoolExecutor(max_workers=args.workers) as ex:
-            compare(province, POLICIES, replicates=args.replicates, seed=1, executor=ex)
-        times.append(time.perf_counter() - t)
-    engine = statistics.median(times)
-    t = time.perf_counter()
-    compare(province, POLICIES, replicates=max(1, args.replicates // 5), seed=1)
-    one_proc = (time.perf_counter() - t) * 5
-    per_rep = statistics.median(plain_loop(province, args.peer_replicates, seed=1) for _ in range(2))
-    loop = per_rep * args.replicates
-    plain = plain_pandas_loop(province, max(1, args.peer_replicates // 2), seed=1) * args.replicates
-    print(f"{'contender':46s} {'median s':>9s} {'× engine':>9s}")
-    print(f"{'evalkit.simulate.compare, ' + str(args.workers) + ' processes':46s} {engine:9.2f} {1:9.2f}")
-    print(f"{'evalkit.simulate.compare, 1 process (scaled)':46s} {one_proc:9.2f} {one_proc / engine:9.2f}")
-    print(f"{'loop over the public enforce_cap (scaled)':46s} {loop:9.2f} {loop / engine:9.2f}")
-    print(f"{'plain pandas groupby loop (scaled)':46s} {plain:9.2f} {plain / engine:9.2f}")
-    print(f"targets: ≤ 20 s ({'met' if engine <= 20 else 'NOT met'}); ≥ 20× a plain pandas loop "
-          f"({'met' if plain / engine >= 20 else 'NOT met'}); vs the public-API loop: {loop / engine:.1f}×")
+            compare(province, POLICIES, replicates=replicates, seed=1, executor=ex, applies_to_all=True)
+
+    t = rounds({"ours": run_engine,
+                "plain": lambda: plain_pandas_loop(province, args.peer_replicates, seed=1),
+                "public": lambda: plain_loop(province, args.peer_replicates, seed=1)}, args.repeat, warmup=0)
+    scale = replicates / args.peer_replicates
+    return [Row(f"simulate.compare, {replicates:,} × {len(province.staff):,} × {len(POLICIES)} policies, "
+                f"{args.workers} processes", t["ours"], "plain pandas loop (scaled)", [x * scale for x in t["plain"]],
+                "≤ 0.01", others={"loop over the public enforce_cap (scaled)": [x * scale for x in t["public"]]})]
 
 
 if __name__ == "__main__":
-    main()
+    table = main()
+    if table:
+        print_table(table)

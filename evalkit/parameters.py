@@ -164,12 +164,16 @@ def _convert(value, unit: str, where: str):
 
 
 def _reference(raw, where: str) -> Reference:
-    if not isinstance(raw, dict) or "instrument" not in raw:
+    if not isinstance(raw, dict) or raw.get("instrument") is None:
         raise ParameterError(f"{where}: a reference needs at least an 'instrument'")
     unknown = set(raw) - _REF_KEYS
     if unknown:
         raise ParameterError(f"{where}: unknown reference keys {sorted(unknown)}")
-    return Reference(**{k: (str(v) if v is not None else None) for k, v in raw.items()})
+
+    def text(key: str) -> str | None:
+        return None if raw.get(key) is None else str(raw[key])
+
+    return Reference(str(raw["instrument"]), text("article"), text("url"), text("note"))
 
 
 def load_file(path: Path, root: Path = PARAMS_DIR) -> dict[str, Parameter]:
@@ -209,7 +213,7 @@ def load_file(path: Path, root: Path = PARAMS_DIR) -> dict[str, Parameter]:
             raise ParameterError(f"{where}: unit {unit!r} not one of {UNITS}")
         p_ref = _reference(pdata["reference"], where) if "reference" in pdata else file_ref
         p_status = pdata.get("status", file_status)
-        values = []
+        values: list[ParameterValue | tuple[dt.date, None]] = []
         if not isinstance(pdata.get("values"), dict) or not pdata["values"]:
             raise ParameterError(f"{where}: 'values' must map start dates to values")
         for start, item in pdata["values"].items():

@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 from evalkit import levels as L
 
-# every spelling RULES.md section 1 names, and the variants real files carry
+# every spelling the rulebook (docs/rules/) names, and the variants real files carry
 SPELLINGS = {
     "EXCELLENT": ["Hoàn thành xuất sắc nhiệm vụ", "HTXSNV", "H.T.X.S.N.V", "htxsnv.", "hoan thanh xuat sac nhiem vu",
                   "Excellent", "outstanding", "Xuất sắc"],

@@ -349,3 +349,11 @@ def test_json_has_calibration_and_problems_on_exit_2(capsys):
     code, stdout, _ = run(capsys, "check", BAD / "counts_ambiguous.csv", "--json")
     doc = json.loads(stdout)
     assert code == 2 and doc["problems"][0]["value"] == "1,00"
+
+
+def test_roster_table_of_a_counts_check_says_there_is_no_roster():
+    # a counts table has no rows of people: asking for the roster is a clear error, not an AttributeError on None
+    result = ek.check_file(GOOD / "counts_en.csv")
+    assert result.roster is None and "roster" not in result.tables("en")
+    with pytest.raises(ValueError, match="no roster"):
+        result.roster_table("en")

@@ -66,6 +66,7 @@ def test_null_ends_a_parameter(tmp_path):
     (GOOD.replace('"1/5"', "0.2"), "exact fraction"),
     (GOOD.replace("status: confirmed", "status: maybe"), "status 'maybe'"),
     (GOOD.replace("reference: {instrument: T}", "reference: {author: T}"), "instrument"),
+    (GOOD.replace("reference: {instrument: T}", "reference: {instrument: null}"), "instrument"),  # was accepted
     (GOOD.replace("    unit: fraction\n", "    unit: fraction\n    colour: x\n"), "unknown keys ['colour']"),
 ])
 def test_strict_loading_names_the_file(tmp_path, text, words):

@@ -112,6 +112,13 @@ def test_projection_with_ages_retires_everyone_at_the_age():
     assert y2["retirements"] == 30 and y2["hires"] == 15 and y2["end"] == 85
 
 
+@pytest.mark.parametrize("ages", [None, np.array([30, 45, 61])])
+def test_projection_needs_at_least_one_replicate(ages):
+    # replicates=0 used to fail deep inside numpy or pandas (a float/int casting error with ages)
+    with pytest.raises(ValueError, match="replicates must be at least 1, got 0"):
+        project_headcount(100, (2026, 2027), ages=ages, replicates=0)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 5000), st.sampled_from(["resolution-39-2015", "quang-ninh-2022-recruitment"]),
        st.sampled_from(["same_year", "cumulative"]), st.integers(0, 10**6))

@@ -238,8 +238,8 @@ def group_metric(frame: pd.DataFrame, metric: Callable[[pd.DataFrame], float] | 
     out["suppressed"] = small
     out = out[by + ["value", "count", "ci_low", "ci_high", "suppressed"]]
     resampling = f"clusters of {col} ({n_cl})" if col else "people"
-    return GroupMetric(name or (metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")),
-                       overall, out, resampling)
+    label = name or (metric if isinstance(metric, str) else str(getattr(metric, "__name__", "metric")))
+    return GroupMetric(label, overall, out, resampling)
 
 
 # --------------------------------------------------------------------------------------------

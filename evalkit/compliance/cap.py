@@ -26,8 +26,10 @@ from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
 from ..messages import Message, cite, column_label, percent, render, renderer
-from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_codes, group_requirements, level_index
-from ..rules.enforcement import lower_bound, select_demotions, within_group_position, worst_first
+from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements, level_index, level_slots
+from ..rules.enforcement import lower_bound, rank_basis, select_demotions, within_group_position, worst_first
+from ..rules.ordering import nested_demotions
+from .lazytext import LazyText
 from .results import Result
 
 GROUP_OUTPUT = ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated", "n_rated", "base",
@@ -100,7 +102,11 @@ def _in_scope(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]) -> np
             values = frame[col]
             if col == "is_leader":
                 values = values.astype("boolean").fillna(False)
-            mask &= values.isin(list(allowed)).to_numpy()
+            if isinstance(values.dtype, pd.CategoricalDtype):  # decide per category, then look up each row's code
+                ok = np.r_[np.asarray(values.cat.categories.isin(list(allowed)), dtype=bool), False]
+                mask &= ok[values.cat.codes.to_numpy()]  # code −1 (missing) reads the final False
+            else:
+                mask &= values.isin(list(allowed)).to_numpy()
         else:
             notes.append(Message("note.column_missing_all_covered",
                                  {"column": col, "policy": policy.name, "allowed": ", ".join(map(str, allowed))}))
@@ -117,17 +123,28 @@ def _constant(value: str, n: int) -> pd.Categorical:
 
 def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy, scope_label: str) -> pd.DataFrame:
     """The cap columns for groups with the given counts (arrays may be float with NaN = unknown)."""
+    return pd.DataFrame(_evaluate_columns(keys, counts, policy, scope_label), index=pd.RangeIndex(len(keys)))
+
+
+def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy,
+                      scope_label: str) -> dict[str, object]:
+    """:func:`_evaluate` as a dict of column arrays."""
     ratio = policy.require_ratio()
     n = len(keys)
-    raw = {k: np.asarray(counts.get(k, np.full(n, np.nan)), dtype=float) for k in COUNT_NAMES}
-    need = {"good": ["n_good"], "good_or_better": ["n_excellent", "n_good"],
-            "rated": ["n_excellent", "n_good", "n_completed", "n_not_completed"],
-            "headcount": ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated"]}[policy.base]
-    needed = set(need) | {"n_excellent"} | ({"n_good", "n_completed", "n_not_completed"} if policy.min_one else set())
-    known = np.ones(n, dtype=bool)
-    for k in needed:
-        known &= ~np.isnan(raw[k])
-    ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
+    if all(k in counts and np.asarray(counts[k]).dtype.kind in "iu" for k in COUNT_NAMES):  # a roster: all known
+        ints = {k: np.asarray(counts[k], dtype=np.int64) for k in COUNT_NAMES}
+        raw = {k: np.zeros(n) for k in COUNT_NAMES}  # no NaN: nothing unknown
+        known = np.ones(n, dtype=bool)
+    else:
+        raw = {k: np.asarray(counts.get(k, np.full(n, np.nan)), dtype=float) for k in COUNT_NAMES}
+        need = {"good": ["n_good"], "good_or_better": ["n_excellent", "n_good"],
+                "rated": ["n_excellent", "n_good", "n_completed", "n_not_completed"],
+                "headcount": ["n_excellent", "n_good", "n_completed", "n_not_completed", "n_not_rated"]}[policy.base]
+        needed = set(need) | {"n_excellent"} | ({"n_good", "n_completed", "n_not_completed"} if policy.min_one else set())
+        known = np.ones(n, dtype=bool)
+        for k in needed:
+            known &= ~np.isnan(raw[k])
+        ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
     E, G, C, N, R = (ints[k] for k in COUNT_NAMES)
     base, cap, d, num, den, has_fixed, exc_label = group_requirements(ints, policy, keys)
     all_known = bool(known.all())
@@ -144,7 +161,11 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
     cols: dict[str, object] = {"scope": _constant(scope_label, n)}
     for c in keys.columns:
         v = keys[c]
-        cols[c] = v.astype(object).to_numpy() if isinstance(v.dtype, pd.CategoricalDtype) else v.to_numpy()
+        if isinstance(v.dtype, pd.CategoricalDtype):
+            cols[c] = v.astype(object).to_numpy()
+        else:  # numpy or extension (text) arrays as they are: no conversion
+            plain = isinstance(v.dtype, np.dtype) or not n or bool(v.isna().all())  # as a frame would infer them
+            cols[c] = v.to_numpy() if plain else v.array
     for k in COUNT_NAMES:
         cols[k] = column(ints[k], mask=np.isnan(raw[k]))
     rated_unknown = np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"]) | np.isnan(raw["n_completed"]) \
@@ -167,7 +188,36 @@ def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Polic
     cols["exception"] = exc_label
     cols["rule_id"] = _constant(policy.rule_id, n)
     cols["reference"] = _constant(str(policy.reference) if policy.reference else "", n)
-    return pd.DataFrame(cols, index=pd.RangeIndex(n))
+    return cols
+
+
+def _stack(pieces: list, lengths: list[int]):
+    """One output column from the scopes' pieces (None: the scope has no such key), typed as ``pd.concat`` types it."""
+    if all(isinstance(p, np.ndarray) and p.dtype == pieces[0].dtype and p.dtype != object for p in pieces):
+        return np.concatenate(pieces)  # same numpy dtype: pd.concat keeps it
+    if all(isinstance(p, pd.Categorical) and p.dtype == pieces[0].dtype for p in pieces):
+        return pd.Categorical.from_codes(np.concatenate([p.codes for p in pieces]), dtype=pieces[0].dtype)
+    some = next(p for p in pieces if p is not None)
+    series = [pd.Series(p, copy=False) if p is not None else pd.Series(some[:0]).reindex(range(m))
+              for p, m in zip(pieces, lengths, strict=True)]
+    if len(series) == 1:
+        return series[0]
+    dtype = pd.concat([s.iloc[:1] for s in series], ignore_index=True).dtype  # pandas' rule, on one row each
+    if all(s.dtype == dtype and isinstance(dtype, np.dtype) for s in series):
+        return pd.Series(np.concatenate([s.to_numpy() for s in series]), dtype=dtype, copy=False)
+    if all(isinstance(s.dtype, pd.CategoricalDtype) for s in series):  # codes, not values
+        cat = pd.api.types.union_categoricals([s.array for s in series])
+        return pd.Series(cat if isinstance(dtype, pd.CategoricalDtype) else cat.astype(dtype), copy=False)
+    return pd.concat(series, ignore_index=True)
+
+
+def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
+    """The groups table of every scope: one frame built once (no frame per scope, no concat of frames)."""
+    lengths = [len(p["scope"]) for p in parts]
+    out = {c: _stack([p.get(c) for p in parts], lengths) for c in columns}
+    n = sum(lengths)
+    return pd.DataFrame({c: v.set_axis(pd.RangeIndex(n)) if isinstance(v, pd.Series) else v  # Series keep their dtype
+                         for c, v in out.items()}, index=pd.RangeIndex(n), copy=False)
 
 
 def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
@@ -280,20 +330,24 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
         P.get(policy, **readings).require_ratio()
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
+    coder = KeyCoder(frame)  # codes of the key columns, made once for every regime and scope
     chosen = resolve_policies(frame, policy, readings, notes)
     parts, key_columns = [], []
     for pol, mask in chosen:
         sub = frame if mask is None else frame[mask]
-        p, k = _check_frame(sub, kind, pol, notes)
+        p, k = _check_frame(sub, kind, pol, notes, coder if mask is None else None)
         parts += p
         key_columns += [c for c in k if c not in key_columns]
     main = max(chosen, key=lambda c: len(frame) if c[1] is None else int(c[1].sum()))[0] if chosen \
         else P.get("decree-335-2025", **readings)
-    groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
-    for c in key_columns:
-        if c not in groups.columns:
-            groups[c] = None
-    groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
+    if kind == "roster" and parts:  # column arrays: one frame built once
+        groups = _assemble(parts, ["scope"] + key_columns + GROUP_OUTPUT)
+    else:
+        groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scope"] + GROUP_OUTPUT)
+        for c in key_columns:
+            if c not in groups.columns:
+                groups[c] = None
+        groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
     for pol, _ in chosen:
         _exception_notes(pol, groups[groups["rule_id"].astype(str) == pol.rule_id], notes)
     covered = np.zeros(len(frame), dtype=bool)
@@ -302,32 +356,37 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
     return CapReport(main, groups, kind, key_columns, notes, problems, unchecked_rows=int((~covered).sum()))
 
 
-def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message]):
-    """One regime over the rows it covers: the group tables and their key columns."""
+def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message], coder: KeyCoder | None = None):
+    """One regime over the rows it covers: the group tables (column arrays for a roster) and their key columns."""
     pol.require_ratio()
     parts = []
-    if "year" in frame.columns:
-        years = pd.to_numeric(pd.Series(frame["year"].unique()), errors="coerce").dropna()
-        early = sorted(int(y) for y in years if int(y) < pol.in_force.year)
-        if early:
-            notes.append(Message("note.years_before_policy", {"policy": pol.name, "in_force": str(pol.in_force),
-                                                              "years": ", ".join(map(str, early))}))
+    at = len(notes)  # the note on early years goes before this regime's other notes
+    years = None
+    if "year" in frame.columns and kind != "roster":
+        years = frame["year"].unique()
     if kind == "roster":
         mask = _in_scope(frame, pol, notes)
-        codes = np.where(mask, level_index(frame["level"]), -1)
-        coder = KeyCoder(frame)
+        slots = level_slots(level_index(frame["level"]), mask)
+        coder = coder or KeyCoder(frame)
+        usable = _roster_scopes(frame, pol, notes)
         key_columns: list[str] = []
-        for scope, keys in _roster_scopes(frame, pol, notes):
-            gi, key_frame = coder.group_index(keys)
-            covered = np.bincount(gi[mask], minlength=len(key_frame)) > 0
-            counts = counts_from_codes(gi, len(key_frame), codes)
+        for (scope, keys), part in zip(usable, coder.partitions([keys for _, keys in usable]), strict=True):
+            counts, covered = counts_from_slots(part.slot_counts(slots))
             keep = np.flatnonzero(covered)
-            parts.append(_evaluate(key_frame.iloc[keep].reset_index(drop=True),
-                                   {k: v[keep] for k, v in counts.items()}, pol, " × ".join(scope)))
+            parts.append(_evaluate_columns(part.key_frame(frame, keys, keep), {k: v[keep] for k, v in counts.items()},
+                                           pol, " × ".join(scope)))
             key_columns += [k for k in keys if k not in key_columns]
+            if years is None and "year" in keys:  # every year has a group: read them from the groups
+                years = frame["year"].iloc[part.first].unique()
         if not mask.any():
             notes.append(Message("note.none_covered", {"policy": pol.name}))
-    else:
+    if years is not None:
+        years = pd.to_numeric(pd.Series(years), errors="coerce").dropna()
+        early = sorted({int(y) for y in years if int(y) < pol.in_force.year})
+        if early:
+            notes.insert(at, Message("note.years_before_policy", {"policy": pol.name, "in_force": str(pol.in_force),
+                                                                  "years": ", ".join(map(str, early))}))
+    if kind != "roster":
         parts, key_columns = _check_counts(frame, pol, notes)
     return parts, key_columns
 
@@ -386,6 +445,10 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
     exact minimum is found by an integer program when the problem is small, else a feasible set
     with the lower bound reported. ``.attrs['enforcement']`` holds the totals, whether the lower
     bound was reached, the regimes chosen (``policy="auto"``) and the notes.
+
+    The reasons are written when first read (shown, compared, converted or saved), not before: a
+    national roster's hundreds of thousands of sentences cost nothing until someone looks.
+    ``final["reason"].astype(str)`` gives them as plain text.
     """
     if not (isinstance(policy, str) and policy == P.AUTO):
         P.get(policy, **readings).require_ratio()
@@ -393,65 +456,97 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
     if kind != "roster":
         raise P.PolicyError(Message("policy.enforce_needs_roster"))
     notes: list[Message] = []
+    coder = KeyCoder(frame)
     chosen = resolve_policies(frame, policy, readings, notes)
     level = L.as_levels(frame["level"])
-    out = frame.copy()
-    out["level_final"] = level
-    out["demoted"] = False
-    out["reason"] = np.full(len(frame), "", dtype=object)
+    demoted_all = np.zeros(len(frame), dtype=bool)
+    makers = []  # per regime: its demoted rows (in row order) and how to write their reasons
     totals = {"demotions": 0, "lower_bound": 0, "optimal": True, "nested_scopes": True, "rank_by": ""}
     for pol, mask in chosen:
-        rows = np.arange(len(frame)) if mask is None else np.flatnonzero(mask)
-        sub = frame.iloc[rows]
-        demoted, reason, info = _enforce_frame(sub, pol, rank_by, notes, lang)
-        idx = rows[demoted]
-        out.iloc[idx, out.columns.get_loc("demoted")] = True
-        out.iloc[idx, out.columns.get_loc("reason")] = reason[demoted]
+        rows = None if mask is None else np.flatnonzero(mask)
+        demoted, make, info = _enforce_frame(frame if rows is None else frame.iloc[rows], pol, rank_by, notes, lang,
+                                             coder if rows is None else None)
+        at = np.flatnonzero(demoted) if rows is None else rows[demoted]
+        demoted_all[at] = True
+        makers.append((at, make))
         totals["demotions"] += info["demotions"]
         totals["lower_bound"] += info["lower_bound"]
         totals["optimal"] &= info["optimal"]
         totals["nested_scopes"] &= info["nested_scopes"]
         totals["rank_by"] = info["rank_by"]
-    demoted_all = out["demoted"].to_numpy(dtype=bool)
-    out["level_final"] = level.where(~demoted_all, L.GOOD)
+    out = frame.copy(deep=not _COPY_ON_WRITE)  # copy-on-write: the caller's frame can never change through ours
+    out["level_final"] = pd.Categorical.from_codes(
+        np.where(demoted_all, L.ALL_LEVELS.index(L.GOOD), level.cat.codes.to_numpy()), dtype=L.LEVEL_DTYPE)
+    out["demoted"] = demoted_all
+    text_of_row = np.full(len(frame), -1, dtype=np.int64)
+    text_of_row[demoted_all] = np.arange(int(demoted_all.sum()))
+
+    def reasons() -> np.ndarray:
+        texts = np.empty(len(frame), dtype=object)
+        for at, make in makers:
+            texts[at] = make()
+        return texts[demoted_all]
+
+    out["reason"] = LazyText.from_maker(reasons, text_of_row)
     main = chosen[0][0].name if len(chosen) == 1 else ", ".join(p.name for p, _ in chosen)
     out.attrs["enforcement"] = {"policy": main, **totals, "notes": notes}
     return out
 
 
-def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en"):
-    """One regime's enforcement on its rows: (demoted mask, reasons, totals)."""
+#: pandas 3 always copies on write; pandas 2 when asked. Then a shallow copy is as safe as a deep one.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write") is True)
+
+
+def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, notes: list[Message], lang: str = "en",
+                   coder: KeyCoder | None = None):
+    """One regime's enforcement on its rows: (demoted mask, a function writing their reasons, totals)."""
     pol.require_ratio()
-    level = L.as_levels(frame["level"])
-    codes = level.cat.codes.to_numpy()
+    codes = L.as_levels(frame["level"]).cat.codes.to_numpy()
     in_scope = _in_scope(frame, pol, notes)
-    eligible = np.flatnonzero(in_scope & (codes == L.ALL_LEVELS.index(L.EXCELLENT)))
-    worst, how = worst_first(frame, eligible, rank_by)
+    slots = level_slots(codes, in_scope)
+    eligible = np.flatnonzero(slots == L.ALL_LEVELS.index(L.EXCELLENT))
     scopes = sorted(_roster_scopes(frame, pol, notes), key=lambda s: -len(s[0]))
-    coder = KeyCoder(frame)
-    covered_codes = np.where(in_scope, codes, -1)
+    parts = (coder or KeyCoder(frame)).partitions([keys for _, keys in scopes])
     info = []
-    for scope, keys in scopes:
-        gi, key_frame = coder.group_index(keys)
-        counts = counts_from_codes(gi, len(key_frame), covered_codes)
-        groups = _evaluate(key_frame, counts, pol, " × ".join(scope))
-        info.append((scope, keys, gi[eligible], groups))
+    for (scope, keys), part in zip(scopes, parts, strict=True):
+        counts, _ = counts_from_slots(part.slot_counts(slots))
+        need = group_requirements(counts, pol, part.key_frame(frame, keys) if pol.exceptions else None)[2]
+        info.append((scope, keys, part, counts, need, part.index[eligible]))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
-    need = [i[3]["minimal_demotions"].to_numpy(dtype=np.int64) for i in info]
-    demoted_e, by_scope, exact = select_demotions([i[2] for i in info], need, worst, nested, report_exact=True)
+    group_of, need = [i[5] for i in info], [i[4] for i in info]
+    if nested or len(info) == 1:  # each pass orders only its candidates, within their groups
+        score, how = rank_basis(frame, eligible, rank_by)
+        ids = frame["person_id"].to_numpy() if "person_id" in frame.columns else None
+        demoted_e, by_scope = nested_demotions(group_of, need, score,
+                                               lambda rows: eligible[rows] if ids is None else ids[eligible[rows]])
+        exact = True
+    else:
+        worst, how = worst_first(frame, eligible, rank_by)
+        demoted_e, by_scope, exact = select_demotions(group_of, need, worst, nested, report_exact=True)
     demoted = np.zeros(len(frame), dtype=bool)
     demoted[eligible[demoted_e]] = True
-    reason = np.full(len(frame), "", dtype=object)
-    for s, (_, keys, ge, groups) in enumerate(info):
-        rows = np.flatnonzero(by_scope == s)
-        if len(rows):
-            reason[eligible[rows]] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
-    bound = int(demoted.sum()) if exact else lower_bound([i[2] for i in info], need, nested)
+    needed = dict.fromkeys(["person_id", rank_by] + [col for _, keys in scopes for col in keys])
+    snapshot = frame[[c for c in needed if c and c in frame.columns]].copy(deep=not _COPY_ON_WRITE)
+    bound = int(demoted.sum()) if exact else lower_bound(group_of, need, nested)
     if not exact and len(info) > 2:
         notes.append(Message("note.crossed_scopes_bound", {"policy": pol.name, "demotions": str(int(demoted.sum())),
                                                            "bound": str(bound)}))
-    return demoted, reason, {"demotions": int(demoted.sum()), "lower_bound": bound,
-                             "optimal": bool(exact or demoted.sum() == bound), "nested_scopes": nested, "rank_by": how}
+    return demoted, lambda: _demotion_reasons(snapshot, pol, rank_by, eligible, demoted_e, by_scope, info, lang), \
+        {"demotions": int(demoted.sum()), "lower_bound": bound, "optimal": bool(exact or demoted.sum() == bound),
+         "nested_scopes": nested, "rank_by": how}
+
+
+def _demotion_reasons(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, eligible: np.ndarray,
+                      demoted_e: np.ndarray, by_scope: np.ndarray, info: list, lang: str = "en") -> np.ndarray:
+    """The reason of every demoted row, in row order (written when the ``reason`` column is first read)."""
+    worst, how = worst_first(frame, eligible, rank_by)
+    texts = np.empty(len(eligible), dtype=object)
+    for s, (scope, keys, part, counts, _, ge) in enumerate(info):
+        rows = np.flatnonzero(by_scope == s)
+        if len(rows):
+            groups = _evaluate(part.key_frame(frame, keys), counts, pol, " × ".join(scope))
+            texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
+    return texts[np.flatnonzero(demoted_e)]
 
 
 def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.ndarray, worst: np.ndarray,

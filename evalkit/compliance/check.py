@@ -146,6 +146,8 @@ class CheckResult(Result):
 
     def roster_table(self, lang: str) -> pd.DataFrame:
         """The input rows as read, with the rating after calibration, headers as the officer wrote them."""
+        if self.roster is None:
+            raise ValueError("this result holds no roster (a counts table, or small groups suppressed)")
         r = self.roster.copy()
         headers = self.roster.attrs.get("headers", {})
         yes, no = yes_no(lang)
@@ -237,19 +239,24 @@ class CheckResult(Result):
                                                       "compliant", "minimal_demotions"] + (
             ["suppressed"] if self.suppress_below else [])
         s = self.report.summary
+        # the fix text is blank where a group is too small to show; numpy's stubs reject None as a
+        # np.where value, though it is valid for an object array
+        fixes = np.where(small, None, self.fix_texts(self.report.groups, lang))  # type: ignore[call-overload]
+        group_records = records(groups[keep].assign(fix=fixes))
+        calibration = records(self.calibration) if self.calibration is not None else None
         doc = {"compliant": self.compliant, "verdict": self.verdict(lang), "policy": self.report.policy.name,
                "method": self.method(lang), "references": self.citations(lang),
                "input": {"file": self.input_path, "sheet": self.sheet, "sha256": self.sha256, "rows": self.input_rows},
                "totals": {"excellent": self.excellent_total, "demotions": self.total_demotions(),
                           "excess_by_scope": {str(k): int(v) for k, v in zip(s["scope"], s["excess"], strict=True)},
                           "groups_checked": int(s["groups"].sum()), "groups_over": int(s["over_cap"].sum())},
-               "groups": records(groups[keep].assign(fix=np.where(small, None, self.fix_texts(self.report.groups, lang)))),
-               "calibration": records(self.calibration) if self.calibration is not None else None,
+               "groups": group_records,
+               "calibration": calibration,
                "council": (records(self.council.drop(columns=["council_group"]))
                            if self.council is not None else None),
                "problems": records(localise_problems(self.problems, lang).drop(columns=["params"])),
                "notes": [note_text(n, lang, self.report.policy) for n in self.report.notes]}
-        big = len(doc["groups"]) + len(doc["calibration"] or []) > 2000  # the indenting encoder is pure Python
+        big = len(group_records) + len(calibration or []) > 2000  # the indenting encoder is pure Python
         return json.dumps(doc, ensure_ascii=False, indent=None if big else 1, default=str)
 
 

@@ -152,8 +152,8 @@ def read_periods(source, sheet: str | None = None, *, partial_periods: str | Non
     table.columns = [header[j] if header[j] is not None else f"column {j + 1}" for j in keep]
     nonblank = table.notna().any(axis=1).to_numpy() & np.array([any(str(x).strip() for x in r if x is not None)
                                                                 for r in table.itertuples(index=False)])
-    for i in np.flatnonzero(nonblank & (count == 0)):
-        problems.add("input.no_periods", row=int(rows[i]))
+    for k in np.flatnonzero(nonblank & (count == 0)):
+        problems.add("input.no_periods", row=int(rows[k]))
     return _finish(table, rows, total, count, kind, problems, nonblank, sheet)
 
 

@@ -194,7 +194,7 @@ def _formulas_without_value(path: Path, title: str, data: list[list]) -> list:
 
     from openpyxl.utils import get_column_letter
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    notes = []
+    notes: list[tuple[str, int, str, str, str, dict]] = []
     for r, row in enumerate(wb[title].iter_rows(values_only=True)):
         for c, v in enumerate(row):
             if isinstance(v, str) and v.startswith("=") and r < len(data) and c < len(data[r]) and data[r][c] is None:
@@ -485,7 +485,9 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
             if unknown.any():
                 problems.add_many(rows[unknown], header, text[unknown], "input.level_unknown")
                 bad_row |= unknown
-            out[name] = pd.Categorical(np.where(unknown | empty, None, codes), dtype=L.LEVEL_DTYPE)
+            # numpy's stubs reject None as a np.where value, though it is valid for an object array
+            out[name] = pd.Categorical(np.where(unknown | empty, None, codes),  # type: ignore[call-overload]
+                                       dtype=L.LEVEL_DTYPE)
         elif col.kind == "count":
             v, codes = parse_count(text, clean=True)
             for code in ("input.count_not_number", "input.count_range", "input.count_ambiguous"):
@@ -613,10 +615,12 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
     if found is None:
         expected = ", ".join(f"{DISPLAY.get(c.name, c.name)!r} ({c.name})" for c in spec.values() if c.required)
         problems.add("input.no_header", expected=expected)
-        problems.raise_if_errors()
+        raise InputError(problems.frame())
     first, h = found
     header_cells = _header_texts(raw, found, aliases)
-    names, headers, seen = {}, {}, {}
+    names: dict[int, str] = {}  # column position → canonical name
+    headers: dict[str, str] = {}  # canonical name → header text
+    seen: dict[str, str] = {}
     for j, text in enumerate(header_cells):
         if text == "":
             continue
@@ -707,8 +711,8 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
     person_columns = [c for c in ("name", "score", "level", "person_id") if c in text.columns and c not in required]
     for i in np.flatnonzero(footer):
         filled = [(c, v) for c, v in text.iloc[i].items() if v != ""]
-        signature = all(_SIGNATURE.search(L.match_key(v)) for c, v in filled)
-        if any(c in person_columns for c, _ in filled) and not signature:
+        signed = all(_SIGNATURE.search(L.match_key(v)) for c, v in filled)
+        if any(c in person_columns for c, _ in filled) and not signed:
             c, v = next((c, v) for c, v in filled if c in person_columns)
             problems.add("input.person_row_incomplete", row=int(rows[i]), column=headers[c], value=v,
                          missing=", ".join(headers.get(r, r) for r in required))
@@ -805,7 +809,7 @@ def _year_from_title(raw: RawTable, problems: Problems) -> int | None:
         return None
     if any(ROSTER_ALIASES.get(L.match_key(v)) == "year" for v in _header_texts(raw, header, ROSTER_ALIASES)):
         return None
-    found = {}
+    found: dict[int, tuple[int, str]] = {}
     for i in range(header[0]):
         for v in raw.cells.iloc[i].tolist():
             for m in re.finditer(r"\bnam (\d{4})\b", L.match_key(_cell_text(v))):

@@ -73,7 +73,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
         widths = _widths(df, headers)
         sheet = Sheet(str(title), df, widths=widths, empty_text=empty_text)
         if summary:
-            sheet.widths[1] = 100
+            widths[1] = 100  # the same list the sheet holds
             sheet.wrap_columns = (1,)
             sheet.first_row_style = {1: {True: VERDICT_OK, False: VERDICT_BAD}.get(verdict, VERDICT_NONE)}
             if signature:
@@ -103,8 +103,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path, *, status_column: str 
 _MAX_WIDTH = 60
 
 
-def _widths(df: pd.DataFrame, headers: list[str]) -> list[int]:
-    out = []
+def _widths(df: pd.DataFrame, headers: list[str]) -> list[float]:
+    out: list[float] = []
     for j, h in enumerate(headers):
         values = [str(v) for v in df.iloc[:200, j].tolist() if v is not None]
         longest = max([len(v) for v in values] + [min(len(h), 20)])  # a long header wraps rather than widens

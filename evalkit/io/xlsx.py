@@ -238,15 +238,21 @@ def _quote(title: str) -> str:
 
 
 def _absolute(ref: str) -> str:
-    a, b = ref.split(":")
-    m1, m2 = re.match(r"([A-Z]+)(\d+)", a), re.match(r"([A-Z]+)(\d+)", b)
-    return f"${m1.group(1)}${m1.group(2)}:${m2.group(1)}${m2.group(2)}"
+    """``"A1:C9"`` → ``"$A$1:$C$9"``."""
+    parts = []
+    for cell in ref.split(":"):
+        m = re.fullmatch(r"([A-Z]+)(\d+)", cell)
+        if m is None:
+            raise ValueError(f"not a cell reference: {cell!r} in {ref!r}")
+        parts.append(f"${m.group(1)}${m.group(2)}")
+    return ":".join(parts)
 
 
 def write_xlsx(path, sheets: list[Sheet], creator: str = "evalkit") -> Path:
     """Write ``sheets`` to ``path`` (see the module docstring)."""
     path = Path(path)
-    titles, seen = [], set()
+    titles: list[str] = []
+    seen: set[str] = set()
     for s in sheets:
         t = re.sub(r"[\[\]:*?/\\]", "_", str(s.title))[:31] or "Sheet"
         while t in seen:

@@ -70,7 +70,7 @@ def band_levels(scores, date="2026-12-31") -> np.ndarray:
     out = np.select(
         [s >= float(t[L.EXCELLENT]), s >= float(t[L.GOOD]), s >= float(t[L.COMPLETED]), s < float(t[L.COMPLETED])],
         [L.EXCELLENT, L.GOOD, L.COMPLETED, L.NOT_COMPLETED],
-        default=None,
+        default=None,  # type: ignore[call-overload]  # numpy's stubs reject None; valid with object choices
     ).astype(object)
     out[np.isnan(s)] = None
     return out

@@ -140,60 +140,206 @@ def counts_from_codes(group_index: np.ndarray, n_groups: int, level_codes: np.nd
 
 
 class KeyCoder:
-    """Integer codes of a frame's key columns, factorised once per column and reused across scopes."""
+    """Integer codes of a frame's key columns, factorised once per column and reused across scopes.
+
+    >>> frame = pd.DataFrame({"year": [2026, 2026, 2026], "unit_id": pd.Categorical(["B", "A", "B"]),
+    ...                       "task_group": ["B-1", "A-1", "B-2"]})
+    >>> coder = KeyCoder(frame)
+    >>> unit, team = coder.partitions([["year", "unit_id"], ["year", "unit_id", "task_group"]])
+    >>> unit.index.tolist(), team.index.tolist()
+    ([1, 0, 1], [0, 1, 2])
+    >>> unit.key_frame(frame, ["year", "unit_id"])["unit_id"].tolist()
+    ['A', 'B']
+    """
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
 
     def codes(self, col: str) -> tuple[np.ndarray, int]:
+        """Integer code of each row's value in ``col`` and the number of codes (missing values get a code)."""
         if col not in self._codes:
             values = self.frame[col]
+            n = len(values)
             if isinstance(values.dtype, pd.CategoricalDtype):
-                codes = values.cat.codes.to_numpy().astype(np.int64)
-                n = len(values.cat.categories)
-                codes = np.where(codes < 0, n, codes)  # missing keys form a group of their own
-                self._codes[col] = (codes, n + 1)
-            else:
+                codes = values.cat.codes.to_numpy()
+                m = len(values.cat.categories)
+                if (codes < 0).any():  # missing keys form a group of their own
+                    self._codes[col] = (np.where(codes < 0, m, codes).astype(np.int64), m + 1)
+                else:
+                    self._codes[col] = (codes.astype(np.int64), m)
+            elif values.dtype.kind in "iub" and n:  # small-range integers (years): offsets, no hashing
+                v = values.to_numpy()
+                lo, hi = int(v.min()), int(v.max())
+                if hi == lo:
+                    self._codes[col] = (np.zeros(n, dtype=np.int64), 1)
+                elif hi - lo <= 4 * n + 1024:  # numbered in order of first appearance, as pd.factorize does
+                    offset = v.astype(np.int64) - lo
+                    first = np.full(hi - lo + 1, n, dtype=np.int64)
+                    first[offset[::-1]] = np.arange(n - 1, -1, -1)
+                    seen = np.flatnonzero(first < n)
+                    number = np.empty(hi - lo + 1, dtype=np.int64)
+                    number[seen[np.argsort(first[seen])]] = np.arange(len(seen))
+                    self._codes[col] = (number[offset], len(seen))
+            if col not in self._codes:
                 codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=False)
                 self._codes[col] = (codes.astype(np.int64), len(uniques))
         return self._codes[col]
 
     def group_index(self, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
         """Dense group number per row and the key values of each group."""
-        n = len(self.frame)
-        if not keys:
-            return np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0])
-        comb, size = self.codes(keys[0])
-        for k in keys[1:]:
-            c, m = self.codes(k)
-            if m <= 4 * n + 1024:
-                rep = np.empty(m, dtype=np.int64)
-                rep[c] = comb
-                if np.array_equal(rep[c], comb):  # k determines the keys before it (task group → unit)
-                    comb, size = c, m
-                    continue
-            if size * m < 2**62:
-                comb = comb * m + c
-                size = size * m
-            else:  # keep the numbers small: re-number the pairs seen
-                comb, uniq = pd.factorize(comb, sort=False)
-                comb = comb.astype(np.int64) * m + c
-                size = len(uniq) * m
-        if size <= 4 * n + 1024:  # a dense table of the combined codes: no hashing
-            present = np.zeros(size, dtype=bool)
-            present[comb] = True
-            dense = np.cumsum(present) - 1
-            gi = dense[comb]
-            n_groups = int(present.sum())
-        else:
-            gi, uniq = pd.factorize(comb, sort=False)
-            gi = gi.astype(np.int64)
-            n_groups = len(uniq)
-        rep = np.empty(n_groups, dtype=np.int64)  # one row of each group, to read its key values
-        rep[gi] = np.arange(n)
-        key_frame = self.frame[keys].iloc[rep].reset_index(drop=True)
-        return gi, key_frame
+        g = self.partition(keys)
+        return g.index, g.key_frame(self.frame, keys)
+
+    def partition(self, keys: list[str]) -> "Partition":
+        """The rows grouped by ``keys``: a group number per row, numbered in the order of the key codes."""
+        gi, n_groups = combine_codes([self.codes(k) for k in keys], len(self.frame))
+        return Partition(gi, n_groups, first_rows(gi, n_groups))
+
+    def partitions(self, key_lists: list[list[str]]) -> list["Partition"]:
+        """One partition per key list, from one pass over the rows.
+
+        The rows are grouped once by every key together; each key list then groups those
+        (few) groups, so the cost over the rows does not grow with the number of scopes.
+        """
+        union: list[str] = []
+        for keys in key_lists:
+            union += [k for k in keys if k not in union]
+        finest = self.partition(union)
+        out = []
+        for keys in key_lists:
+            if list(keys) == union:
+                out.append(finest)
+                continue
+            cols = [(self.codes(k)[0][finest.first], self.codes(k)[1]) for k in keys]
+            parent, n_groups = combine_codes(cols, finest.n)
+            out.append(Partition(parent[finest.index], n_groups, finest.first[first_rows(parent, n_groups)],
+                                 finest, parent))
+        return out
+
+
+class Partition:
+    """Rows in groups: ``index`` (group of each row), ``n`` (groups), ``first`` (one row of each group).
+
+    A partition derived from a finer one keeps it (``finer``) and the group of each finer group
+    (``parent``), so counts per group can be summed from the finer counts.
+    """
+
+    def __init__(self, index: np.ndarray, n: int, first: np.ndarray, finer: "Partition | None" = None,
+                 parent: np.ndarray | None = None):
+        self.index, self.n, self.first, self.finer, self.parent = index, n, first, finer, parent
+        self._cached: tuple[np.ndarray, np.ndarray] | None = None  # (slots, table) of the last count
+
+    def key_frame(self, frame: pd.DataFrame, keys: list[str], groups: np.ndarray | None = None) -> pd.DataFrame:
+        """The key values of each group, or of ``groups`` (categoricals come back as object arrays of their values)."""
+        rows = self.first if groups is None else self.first[groups]
+        cols = {}
+        for k in keys:
+            v = frame[k]
+            if isinstance(v.dtype, pd.CategoricalDtype):  # the categories' own array: no text is converted
+                codes = v.cat.codes.to_numpy()[rows]
+                cols[k] = v.cat.categories.take(codes, allow_fill=True, fill_value=None).array if len(rows) \
+                    else np.empty(0, dtype=object)
+            else:
+                cols[k] = v.iloc[rows].reset_index(drop=True)
+        return pd.DataFrame(cols, index=pd.RangeIndex(len(rows)))
+
+    def slot_counts(self, slots: np.ndarray) -> np.ndarray:
+        """Rows per group and slot (see :func:`level_slots`): an ``(n, LEVEL_SLOTS)`` integer table."""
+        if self.finer is not None and self.parent is not None:
+            fine = self.finer.slot_counts(slots)
+            if len(self.parent) and (self.parent[1:] >= self.parent[:-1]).all():  # finer groups in order: sum runs
+                starts = np.flatnonzero(np.r_[True, self.parent[1:] != self.parent[:-1]])
+                return np.add.reduceat(fine, starts, axis=0)
+            flat = (self.parent[:, None] * LEVEL_SLOTS + np.arange(LEVEL_SLOTS)).ravel()
+            return np.bincount(flat, weights=fine.ravel(), minlength=self.n * LEVEL_SLOTS) \
+                .astype(np.int64).reshape(self.n, LEVEL_SLOTS)
+        if self._cached is not None and self._cached[0] is slots:
+            return self._cached[1]
+        table = np.bincount(self.index * LEVEL_SLOTS + slots, minlength=self.n * LEVEL_SLOTS).reshape(self.n, LEVEL_SLOTS)
+        self._cached = (slots, table)
+        return table
+
+
+def combine_codes(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """Dense group numbers of ``n`` positions from integer code columns ``(codes, size)``.
+
+    A column that determines the columns before it (a task group determines its unit) replaces
+    them; a dense table of the combined codes avoids hashing when it is small enough.
+
+    >>> combine_codes([(np.array([1, 0, 1]), 2), (np.array([5, 2, 6]), 7)], 3)[0].tolist()
+    [1, 0, 2]
+    """
+    if not cols or n == 0:
+        return np.zeros(n, dtype=np.int64), 1 if not cols else 0
+    comb, size = cols[0]
+    for c, m in cols[1:]:
+        if size == 1:
+            comb, size = c, m
+            continue
+        if m == 1:
+            continue
+        if m <= 4 * n + 1024:
+            rep = np.empty(m, dtype=np.int64)
+            rep[c] = comb
+            if np.array_equal(rep[c], comb):  # c determines the keys before it (task group → unit)
+                comb, size = c, m
+                continue
+        if size * m < 2**62:
+            comb = comb * m + c
+            size = size * m
+        else:  # keep the numbers small: re-number the pairs seen
+            comb, uniq = pd.factorize(comb, sort=False)
+            comb = comb.astype(np.int64) * m + c
+            size = len(uniq) * m
+    if size == 1:
+        return np.zeros(n, dtype=np.int64), 1
+    if size <= 4 * n + 1024:  # a dense table of the combined codes: no hashing
+        present = np.zeros(size, dtype=bool)
+        present[comb] = True
+        if present.all():
+            return np.asarray(comb, dtype=np.int64), size
+        dense = np.cumsum(present) - 1
+        return dense[comb], int(dense[-1]) + 1
+    gi, uniq = pd.factorize(comb, sort=False)
+    return gi.astype(np.int64), len(uniq)
+
+
+def first_rows(gi: np.ndarray, n_groups: int) -> np.ndarray:
+    """One row of each group (the last one seen)."""
+    if n_groups == 1 and len(gi):
+        return np.array([len(gi) - 1], dtype=np.int64)
+    rep = np.empty(n_groups, dtype=np.int64)
+    rep[gi] = np.arange(len(gi))
+    return rep
+
+
+#: Columns of a slot table: one per level of :data:`evalkit.levels.ALL_LEVELS`, then "level missing", then "not covered".
+LEVEL_SLOTS = len(L.ALL_LEVELS) + 2
+
+
+def level_slots(level_codes: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
+    """Each row's slot: its level's position, "level missing", or "not covered" by the policy."""
+    k = len(L.ALL_LEVELS)
+    slots = np.asarray(level_codes).astype(np.int8)  # a copy, small
+    slots[slots < 0] = k
+    if covered is not None and not covered.all():
+        slots[~covered] = k + 1
+    return slots
+
+
+def counts_from_slots(table: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Counts per group (as :func:`counts_from_codes`) and whether any covered row is in the group."""
+    i = _LEVEL_INDEX
+    t = np.ascontiguousarray(table.T)  # one contiguous row per slot
+    counts = {
+        "n_excellent": t[i[L.EXCELLENT]],
+        "n_good": t[i[L.GOOD]],
+        "n_completed": t[i[L.COMPLETED]] + t[i[L.COMPLETED_LIMITED]],
+        "n_not_completed": t[i[L.NOT_COMPLETED]],
+        "n_not_rated": t[i[L.NOT_RATED]],
+    }
+    return counts, t[: LEVEL_SLOTS - 1].sum(axis=0) > 0
 
 
 def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den: np.ndarray):

@@ -28,17 +28,23 @@ def worst_first(frame: pd.DataFrame, rows: np.ndarray, rank_by: str | None) -> t
     pid_order = np.argsort(pid, kind="stable")
     pid_rank = np.empty(len(rows), dtype=np.int64)
     pid_rank[pid_order] = np.arange(len(rows))
-    if rank_by and rank_by in frame.columns and frame[rank_by].notna().any():
-        score = pd.to_numeric(frame[rank_by], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[rows]
-        score = np.where(np.isnan(score), -np.inf, score)
+    score, how = rank_basis(frame, rows, rank_by)
+    if score is not None:
         order = np.lexsort((-pid_rank, score))
-        how = f"{rank_by}, lowest first (missing {rank_by} counts as lowest; ties: larger person_id first)"
     else:
         order = np.argsort(-pid_rank, kind="stable")
-        how = "person_id, larger first (no score to rank by)"
     pos = np.empty(len(rows), dtype=np.int64)
     pos[order] = np.arange(len(rows))
     return pos, how
+
+
+def rank_basis(frame: pd.DataFrame, rows: np.ndarray, rank_by: str | None) -> tuple[np.ndarray | None, str]:
+    """The score of each of ``rows`` (``-inf`` where missing; None: no score, ids only) and the order's description."""
+    if rank_by and rank_by in frame.columns and frame[rank_by].notna().any():
+        score = pd.to_numeric(frame[rank_by], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[rows]
+        how = f"{rank_by}, lowest first (missing {rank_by} counts as lowest; ties: larger person_id first)"
+        return np.where(np.isnan(score), -np.inf, score), how
+    return None, "person_id, larger first (no score to rank by)"
 
 
 def within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

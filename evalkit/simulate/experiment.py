@@ -141,7 +141,8 @@ def _draw(task: _Task) -> dict[str, np.ndarray]:
     st = task.struct
     R, n = task.replicates, len(st.unit_idx)
     spec = st.spec.replace(leniency_sd=0.0) if task.behaviour.name == "honest" else st.spec
-    parts = {k: [] for k in ("theta", "score", "unit_effect", "leniency", "disciplined", "upgrade_u")}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("theta", "score", "unit_effect", "leniency", "disciplined",
+                                                           "upgrade_u")}
     for r in range(R):
         rng = np.random.default_rng(replicate_seed(task.seed, task.first_replicate + r))
         d = draw_scores(spec, st.units, st.unit_idx, rng, replicates=1)
@@ -363,14 +364,14 @@ class Experiment:
         """
         if baseline not in set(self.results["policy"]):
             raise ValueError(f"baseline {baseline!r} is not one of the policies {sorted(set(self.results['policy']))}")
-        metrics = list(metrics or self.METRICS)
-        wide = self.results.set_index(["replicate", "policy"])[metrics]
+        chosen = list(metrics or self.METRICS)
+        wide = self.results.set_index(["replicate", "policy"])[chosen]
         base = wide.xs(baseline, level="policy")
         diff = wide.sub(base, level="replicate").reset_index()
         diff = diff[diff["policy"] != baseline]
-        long = diff.melt(id_vars=["replicate", "policy"], value_vars=metrics, var_name="metric")
+        long = diff.melt(id_vars=["replicate", "policy"], value_vars=chosen, var_name="metric")
         out = _t_summary(long, ["policy", "metric"], "value", level).rename(columns={"sd": "sd_difference"})
-        sds = self.results.groupby("policy")[metrics].std()
+        sds = self.results.groupby("policy")[chosen].std()
         n = out["n"].to_numpy()
         tq = sps.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
         unpaired = [np.hypot(sds.loc[p, m], sds.loc[baseline, m]) for p, m in zip(out["policy"], out["metric"])]
@@ -551,7 +552,7 @@ def sweep(population_spec: ProvinceSpec | Province | None = None, ratios=DEFAULT
         struct = _structure(province, beh, seed)
         tasks += _chunk_tasks(struct, pols, beh, seed, replicates, chunk, applies_to_all, point)
     results, _ = _run(tasks, executor, progress)
-    ratio_of = {name: (np.nan if p is None else float(p.ratio)) for name, p in pols}
+    ratio_of = {name: (np.nan if p is None else float(p.require_ratio())) for name, p in pols}
     results.insert(2, "ratio", results["policy"].map(ratio_of))
     settings = _settings(province, seed, replicates, Behaviour(behaviour), pols, applies_to_all, chunk, executor)
     settings["behaviour_grid"] = {k: list(v) for k, v in grid.items()}

@@ -79,7 +79,7 @@ class Province:
 
 
 def _unit_tree(spec: ProvinceSpec, rng: np.random.Generator) -> pd.DataFrame:
-    rows = []
+    rows: list[tuple[str, str, str, str | None, str]] = []  # unit_id, level, type, parent_id (None: top), name
     for d in range(spec.n_departments):
         dep = f"P-D{d + 1:02d}"
         rows.append((dep, "province", "agency", None, f"Sở {d + 1:02d}"))

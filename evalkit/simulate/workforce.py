@@ -98,15 +98,21 @@ def targets_in_force(base_payroll: int, population: str = "cadres_civil_servants
     Resolution 39-NQ/TW: −10% by 2021 vs 2015 2021 1/10
     Conclusion 40-KL/TW: −5% by 2026 vs 2021 2026 1/20
     """
-    from ..parameters import load
+    from ..parameters import ParameterError, load
 
     tree = load()
-    r39 = tuple(tree.first(f"resolution_39_2015.recruitment.{k}").value  # each as of its own date
-                for k in ("payroll_cut_target", "payroll_cut_target_year", "payroll_cut_base_year"))
+
+    def target(source: str, prefix: str, keys: tuple[str, str, str]) -> PayrollTarget:
+        cut, year, base_year = (tree.first(f"{prefix}.{k}").value for k in keys)  # each as of its own date
+        if not isinstance(cut, Fraction) or not isinstance(year, int) or not isinstance(base_year, int):
+            raise ParameterError(f"{prefix}: expected a cut share and two years for {keys}, "
+                                 f"got {cut!r}, {year!r}, {base_year!r}")
+        return PayrollTarget(f"{source}: −{float(cut):.0%} by {year} vs {base_year}", base_payroll, year, cut)
+
     key = {"cadres_civil_servants": "cut_cadres_civil_servants", "public_employees": "cut_public_employees"}[population]
-    c40 = tuple(tree.first(f"conclusion_40_2022.payroll_cut.{k}").value for k in (key, "target_year", "base_year"))
-    return [PayrollTarget(f"Resolution 39-NQ/TW: −{float(r39[0]):.0%} by {r39[1]} vs {r39[2]}", base_payroll, r39[1], r39[0]),
-            PayrollTarget(f"Conclusion 40-KL/TW: −{float(c40[0]):.0%} by {c40[1]} vs {c40[2]}", base_payroll, c40[1], c40[0])]
+    return [target("Resolution 39-NQ/TW", "resolution_39_2015.recruitment",
+                   ("payroll_cut_target", "payroll_cut_target_year", "payroll_cut_base_year")),
+            target("Conclusion 40-KL/TW", "conclusion_40_2022.payroll_cut", (key, "target_year", "base_year"))]
 
 
 @dataclass
@@ -139,6 +145,8 @@ def project_headcount(start_payroll: int, years: tuple[int, int] = (2025, 2030),
     units : start payroll per unit; with a ``per_unit`` policy the quota is rounded per unit and
         summed, as the plan check does (``start_payroll`` is then ignored)
     """
+    if replicates < 1:
+        raise ValueError(f"replicates must be at least 1, got {replicates}")
     pol: RecruitmentPolicy | None = None if policy is None else get_recruitment_policy(policy)
     rng = np.random.default_rng(seed)
     y0, y1 = years
@@ -219,7 +227,7 @@ def project_headcount(start_payroll: int, years: tuple[int, int] = (2025, 2030),
             counts[:, 1:] = counts[:, :-1].copy()  # everyone a year older
             counts[:, 0] = 0
             lo, hi = entry_ages
-            entry = rng.multinomial(hires, np.full(hi - lo + 1, 1 / (hi - lo + 1))) if R else np.zeros((0, hi - lo + 1))
+            entry = rng.multinomial(hires, np.full(hi - lo + 1, 1 / (hi - lo + 1)))
             counts[:, lo:hi + 1] += entry
             headcount = counts.sum(axis=1)
         else:
@@ -326,8 +334,8 @@ def removal_model(n_staff: int = 1000, years: int = 10, *, hiring_validity: floa
     ratings0 = a * start + b * rng.standard_normal((R, N))
     cutoff = np.quantile(ratings0, not_completed_share) if not_completed_share > 0 else -np.inf
     arms = {"removal": start.copy(), "no removal": start.copy()}
-    means = {k: [] for k in arms}
-    removed_share = []
+    means: dict[str, list[np.ndarray]] = {k: [] for k in arms}  # per arm, each year's mean per replicate
+    removed_share: list[np.ndarray] = []
     for _ in range(years):
         noise = rng.standard_normal((R, N))
         remove_u = rng.random((R, N))

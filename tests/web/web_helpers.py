@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+pytest.importorskip("fastapi", reason="the web stack (FastAPI) is not installed: pip install -e .")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
