@@ -179,3 +179,56 @@ def test_tied_score_in_the_council_sheet_keeps_the_cell_a_number(tmp_path):
 def test_template_message_in_the_language(capsys, tmp_path):
     code, out, _ = run(capsys, "template", tmp_path / "mau.xlsx", "--lang", "vi")
     assert code == 0 and out.startswith("đã ghi mẫu nhập liệu vào ")
+
+
+# ---------------------------------------------------------------------- enforce_cap says when it chose inside a tie
+
+def _roster(excellent, n_good=9):
+    import pandas as pd
+
+    rows = [dict(person_id=f"g{i}", year=2026, unit_id="U1", task_group="T1", score=80, level="GOOD",
+                 population="civil_servant") for i in range(n_good)]
+    rows += [dict(person_id=p, year=2026, unit_id="U1", task_group="T1", score=s, level="EXCELLENT",
+                  population="civil_servant") for p, s in excellent]
+    return pd.DataFrame(rows)
+
+
+def test_enforce_cap_reason_names_a_tie_broken_by_id():
+    import evalkit as ek
+
+    # 9 good, 3 excellent: demoting 1 gives 2 ≤ ⌊10/5⌋ = 2; the lowest two are tied at 88.5, so one is chosen by id
+    roster = _roster([("a", 95), ("x1", 88.5), ("x2", 88.5)])
+    final = ek.enforce_cap(roster, lang="vi")
+    assert final.loc[final.demoted, "person_id"].tolist() == ["x2"]  # the larger id moves first
+    reason = str(final.loc[final.demoted, "reason"].iloc[0])
+    assert "bằng điểm 88,5 với 1 người khác trong nhóm: chọn theo mã cán bộ" in reason
+    en = str(ek.enforce_cap(roster).loc[lambda f: f.demoted, "reason"].iloc[0])
+    assert "tied at score 88.5 with 1 other(s) in this group: chosen by person id" in en
+
+
+def test_enforce_cap_reason_is_silent_when_no_tie_is_split():
+    import evalkit as ek
+
+    final = ek.enforce_cap(_roster([("a", 95), ("x1", 88.5), ("x2", 90)]))
+    assert final.loc[final.demoted, "person_id"].tolist() == ["x1"]
+    assert "tied" not in str(final.loc[final.demoted, "reason"].iloc[0])
+    # 5 good, 3 excellent: 1 demotion leaves 2 > ⌊6/5⌋ = 1, 2 leave 1 ≤ ⌊7/5⌋ = 1: both at 88.5 move, no choice inside the tie
+    final = ek.enforce_cap(_roster([("a", 95), ("x1", 88.5), ("x2", 88.5)], n_good=5))
+    assert sorted(final.loc[final.demoted, "person_id"]) == ["x1", "x2"]
+    assert not any("tied" in str(r) for r in final.loc[final.demoted, "reason"])
+
+
+def test_enforce_cap_reason_names_a_tie_without_scores():
+    import evalkit as ek
+
+    roster = _roster([("a", 95), ("x1", None), ("x2", None)])
+    final = ek.enforce_cap(roster)
+    assert final.loc[final.demoted, "person_id"].tolist() == ["x2"]
+    assert "no score, like 1 other(s) in this group: chosen by person id" in str(final.loc[final.demoted, "reason"].iloc[0])
+
+
+def test_reason_percent_uses_a_decimal_comma():
+    import evalkit as ek
+
+    final = ek.enforce_cap(_roster([("a", 95), ("b", 91), ("c", 90)], n_good=3), lang="vi", ratio="1/3")
+    assert any("33,33%" in str(r) for r in final.loc[final.demoted, "reason"])

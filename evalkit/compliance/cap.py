@@ -27,7 +27,7 @@ from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
 from ..messages import Message, cite, column_label, percent, render, renderer
 from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements, level_index, level_slots
-from ..rules.enforcement import lower_bound, rank_basis, select_demotions, within_group_position, worst_first
+from ..rules.enforcement import lower_bound, rank_basis, select_demotions, split_ties, within_group_position, worst_first
 from ..rules.ordering import nested_demotions
 from .lazytext import LazyText
 from .results import Result
@@ -540,12 +540,17 @@ def _demotion_reasons(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, e
                       demoted_e: np.ndarray, by_scope: np.ndarray, info: list, lang: str = "en") -> np.ndarray:
     """The reason of every demoted row, in row order (written when the ``reason`` column is first read)."""
     worst, how = worst_first(frame, eligible, rank_by)
+    score = rank_basis(frame, eligible, rank_by)[0]  # a choice inside a tie is said to be by person id
     texts = np.empty(len(eligible), dtype=object)
     for s, (scope, keys, part, counts, _, ge) in enumerate(info):
         rows = np.flatnonzero(by_scope == s)
         if len(rows):
             groups = _evaluate(part.key_frame(frame, keys), counts, pol, " × ".join(scope))
             texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
+            tied = split_ties(ge, score, demoted_e)[rows] if score is not None else np.zeros(len(rows), dtype=np.int64)
+            for i in np.flatnonzero(tied):
+                texts[rows[i]] += "; " + render("reason.tie_no_score" if np.isinf(score[rows[i]]) else "reason.tie",
+                                                lang, score=score[rows[i]], n=int(tied[i]))
     return texts[np.flatnonzero(demoted_e)]
 
 
@@ -566,7 +571,7 @@ def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.nda
     rounding = render(f"method.rounding.{pol.rounding}", lang)
     text, percents = renderer("reason.demoted", lang), {}  # one text per group: format the template directly
     texts = [text(rule=rule, group=lab, e=e, gd=gd, base=base_words,
-                  ratio=percents.get(r) or percents.setdefault(r, percent(r)), rounding=rounding, cap=c, d=d)
+                  ratio=percents.get(r) or percents.setdefault(r, percent(r, lang)), rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]

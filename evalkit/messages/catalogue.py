@@ -259,6 +259,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
                           "vi": "người này xếp thứ {r}/{n!num} theo điểm (điểm thấp hơn chuyển trước)"},
     "reason.rank_id": {"en": "this person is {r} of {n!num} in the order of person ids (no score to rank by)",
                        "vi": "người này xếp thứ {r}/{n!num} theo mã cán bộ (không có điểm để so sánh)"},
+    "reason.tie": {
+        "en": "tied at score {score!num} with {n!num} other(s) in this group: chosen by person id (the larger id moves "
+              "first), not by merit; evalkit check leaves this choice to the council",
+        "vi": "bằng điểm {score!num} với {n!num} người khác trong nhóm: chọn theo mã cán bộ (mã lớn hơn chuyển trước), "
+              "không theo thành tích; evalkit check để hội đồng quyết định trường hợp này"},
+    "reason.tie_no_score": {
+        "en": "no score, like {n!num} other(s) in this group: chosen by person id (the larger id moves first), not by "
+              "merit; evalkit check leaves this choice to the council",
+        "vi": "không có điểm, như {n!num} người khác trong nhóm: chọn theo mã cán bộ (mã lớn hơn chuyển trước), "
+              "không theo thành tích; evalkit check để hội đồng quyết định trường hợp này"},
     "verdict.council": {
         "en": "; in {groups!num} group(s) the choice falls inside a tie (or there is no score): the council chooses {people!num} person(s) among the candidates listed",
         "vi": "; ở {groups!num} nhóm có người bằng điểm tại ngưỡng (hoặc không có điểm): hội đồng chọn {people!num} người trong danh sách ứng viên"},
