@@ -241,7 +241,8 @@ _WORDS = {"base": "reading.base", "rounding": "reading.rounding", "high_quality_
           "timing": "reading.timing", "party_share_kind": "reading.party_share_kind",
           "count_exception_finer_groups": "reading.count_exception_finer_groups", "freed_posts": "recruitment.freed",
           "pooling": "reading.pooling", "high_quality_reserve_on": "reading.high_quality_reserve_on",
-          "partial_periods": "reading.partial_periods"}
+          "partial_periods": "reading.partial_periods", "period_kind": "reading.period_kind",
+          "months_basis": "reading.months_basis", "discipline_year": "reading.discipline_year"}
 _SHARES = ("ratio", "party_excellent_share", "share_of_streamlined", "share_of_retired", "high_quality_share",
            "hires_share_of_streamlined", "hires_share_of_retired", "reserved_share")
 
@@ -279,12 +280,14 @@ def reading_text(key: str, value, lang: str = "en") -> str:
         return "; ".join(parts)
     if key == "exceptions":
         return "; ".join(e.describe(lang) for e in value)
-    if key in _SHARES or isinstance(value, Fraction):
+    if key in _SHARES or "share" in key or "ratio" in key:
         try:
             frac = Fraction(str(value))
         except ValueError:
             return str(value)
         return f"{frac} ({percent(frac, lang)})" if frac.denominator != 1 else percent(frac, lang)
+    if isinstance(value, Fraction):  # a score or a number of points: 90, or 1/4 as written
+        return number(value, lang) if value.denominator == 1 else str(value)
     if isinstance(value, dt.date):
         return date_text(value, lang)
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):

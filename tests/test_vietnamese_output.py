@@ -232,3 +232,11 @@ def test_reason_percent_uses_a_decimal_comma():
 
     final = ek.enforce_cap(_roster([("a", 95), ("b", 91), ("c", 90)], n_good=3), lang="vi", ratio="1/3")
     assert any("33,33%" in str(r) for r in final.loc[final.demoted, "reason"])
+
+
+def test_score_thresholds_are_numbers_and_default_readings_in_words():
+    vi = P.describe_declared("decree-335-2025-bands", "vi")
+    assert "decree_335_2025.score_bands.excellent_min = 90 —" in vi and "%" not in vi.split("excellent_min = ")[1][:6]
+    assert "readings.defaults.period_kind = theo quý" in vi
+    assert "readings.defaults.discipline_year = năm ra quyết định kỷ luật" in vi
+    assert "readings.defaults.months_basis = calendar months" in P.describe_declared("decree-90-2020-ceilings", "en")
