@@ -267,6 +267,9 @@ def reading_text(key: str, value, lang: str = "en") -> str:
         return yes_no(lang)[0 if value else 1]
     if key in _WORDS and f"{_WORDS[key]}.{value}" in CATALOGUE:
         return render(f"{_WORDS[key]}.{value}", lang)
+    if key == "exclusions" and isinstance(value, str):  # column names of the history, "a | b"
+        return "; ".join(render(f"reading.exclusion.{x}", lang) if f"reading.exclusion.{x}" in CATALOGUE else x
+                         for x in (part.strip() for part in value.split("|")))
     if key == "scopes":
         return "; ".join(" × ".join(column_label(c, lang) for c in scope) for scope in parse_scopes(value))
     if key == "applies_to":

@@ -240,3 +240,9 @@ def test_score_thresholds_are_numbers_and_default_readings_in_words():
     assert "readings.defaults.period_kind = theo quý" in vi
     assert "readings.defaults.discipline_year = năm ra quyết định kỷ luật" in vi
     assert "readings.defaults.months_basis = calendar months" in P.describe_declared("decree-90-2020-ceilings", "en")
+
+
+def test_streamlining_exclusions_in_words():
+    vi = P.describe_declared("decree-154-2025", "vi")
+    assert "exclusions = đang mang thai; đang nghỉ thai sản; đang nuôi con dưới 36 tháng tuổi" in vi
+    assert "maternity_leave" not in vi
