@@ -23,6 +23,7 @@ report: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check evalkit tests benchmarks scripts
+	$(BIN)/mypy evalkit
 
 test: lint
 	$(BIN)/python -m pytest

@@ -213,7 +213,7 @@ def _stack(pieces: list, lengths: list[int]):
 
 def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
     """The groups table of every scope: one frame built once (no frame per scope, no concat of frames)."""
-    lengths = [len(p["scope"]) for p in parts]
+    lengths = [len(p["scope"]) for p in parts]  # type: ignore[arg-type]  # each part's scope column is an array
     out = {c: _stack([p.get(c) for p in parts], lengths) for c in columns}
     n = sum(lengths)
     return pd.DataFrame({c: v.set_axis(pd.RangeIndex(n)) if isinstance(v, pd.Series) else v  # Series keep their dtype
@@ -569,7 +569,8 @@ def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.nda
     rule = cite(pol.reference, lang) if pol.reference else pol.rule_id
     base_words = render(f"reason.base.{pol.base}", lang)
     rounding = render(f"method.rounding.{pol.rounding}", lang)
-    text, percents = renderer("reason.demoted", lang), {}  # one text per group: format the template directly
+    text = renderer("reason.demoted", lang)  # one text per group: format the template directly
+    percents: dict = {}
     texts = [text(rule=rule, group=lab, e=e, gd=gd, base=base_words,
                   ratio=percents.get(r) or percents.setdefault(r, percent(r, lang)), rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),

@@ -45,7 +45,7 @@ class LazyTextDtype(ExtensionDtype):
 class _Texts:
     """Texts made by ``make()`` the first time they are needed, then kept (and pickled as made)."""
 
-    def __init__(self, make: Callable[[], Sequence[str]] | None = None, values: np.ndarray | None = None):
+    def __init__(self, make: Callable[[], Sequence[str] | np.ndarray] | None = None, values: np.ndarray | None = None):
         self._make, self._values = make, values
 
     def values(self) -> np.ndarray:
@@ -67,7 +67,7 @@ class LazyText(ExtensionArray):
         self._ids = np.asarray(ids, dtype=np.int64)
 
     @classmethod
-    def from_maker(cls, make: Callable[[], Sequence[str]], ids: np.ndarray) -> "LazyText":
+    def from_maker(cls, make: Callable[[], Sequence[str] | np.ndarray], ids: np.ndarray) -> "LazyText":
         """Rows ``ids`` (−1: empty) into the texts ``make()`` will return when first read."""
         return cls(_Texts(make), ids)
 

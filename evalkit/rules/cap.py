@@ -364,6 +364,8 @@ def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den
             num = np.where(match, exc.ratio.numerator, num)
             den = np.where(match, exc.ratio.denominator, den)
         elif scope_cols == set(cols):
+            if exc.count is None:  # CapException.make sets exactly one of ratio and count
+                raise ValueError(f"exception for {exc.group} grants neither a ratio nor a count")
             fixed = np.where(match, exc.count, fixed)
         elif getattr(policy, "count_exception_finer_groups", "own_cap") == "exempt":
             exempt |= match

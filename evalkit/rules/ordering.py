@@ -104,7 +104,10 @@ def nested_demotions(group_of: list[np.ndarray], need: list[np.ndarray], score: 
         if not extra.any():
             continue
         cand = np.flatnonzero(~demoted & (extra[gs] > 0))
-        pos = positions_within(gs[cand], None if score is None else score[cand], lambda rows, c=cand: ids(c[rows]))
+        def ids_of(rows: np.ndarray, c: np.ndarray = cand) -> np.ndarray:
+            return ids(c[rows])
+
+        pos = positions_within(gs[cand], None if score is None else score[cand], ids_of)
         pick = cand[pos < extra[gs[cand]]]
         demoted[pick] = True
         by_scope[pick] = s
