@@ -146,6 +146,7 @@ class Policy:
             try:
                 clean[key] = _validate_reading(key, value)
             except PolicyError as exc:
+                assert exc.message is not None  # every reading's error is a catalogue message
                 problems.append(exc.message)
         if problems:
             raise _error("invalid_readings", name=self.name, problems=sorted(problems, key=str))

@@ -549,8 +549,9 @@ def _demotion_reasons(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, e
             texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
             tied = split_ties(ge, score, demoted_e)[rows] if score is not None else np.zeros(len(rows), dtype=np.int64)
             for i in np.flatnonzero(tied):
-                texts[rows[i]] += "; " + render("reason.tie_no_score" if np.isinf(score[rows[i]]) else "reason.tie",
-                                                lang, score=score[rows[i]], n=int(tied[i]))
+                v = float(score[rows[i]]) if score is not None else float("-inf")
+                texts[rows[i]] += "; " + render("reason.tie_no_score" if np.isinf(v) else "reason.tie", lang, score=v,
+                                                n=int(tied[i]))
     return texts[np.flatnonzero(demoted_e)]
 
 
