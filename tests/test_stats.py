@@ -136,3 +136,15 @@ def test_simulation_plots():
     fig2, ax2 = plots.accuracy_vs_strictness(table)
     assert len(ax2.collections[0].get_offsets()) == len(table)
     matplotlib.pyplot.close("all")
+
+
+def test_pci_on_the_34_current_provinces():
+    pci = pd.read_csv(ROOT / "published/indices_pci.csv")
+    current = S.on_current_provinces(pci, "PCI", 2016)
+    assert current["province_34"].nunique() == 34 and current["n_former"].sum() == 63
+    raw = pci[(pci["index"] == "PCI") & (pci["year"] == 2016)].set_index("province")["score"]
+    # Quảng Ninh was not merged: its row is its own score; Đà Nẵng absorbed Quảng Nam: the plain mean of the two
+    row = current.set_index("province_34")
+    assert row.loc["Quảng Ninh", "score"] == raw["Quảng Ninh"]
+    assert row.loc["Đà Nẵng", "score"] == pytest.approx((raw["Đà Nẵng"] + raw["Quảng Nam"]) / 2)
+    assert current["rank"].tolist() == list(range(1, 35))

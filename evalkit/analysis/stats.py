@@ -564,6 +564,33 @@ def correlation(x, y, method: str = "spearman", level: float = 0.95) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+def on_current_provinces(indices: pd.DataFrame, index: str, year: int) -> pd.DataFrame:
+    """One year of an index on today's 34 provinces: the former provinces' scores mapped through the
+    63 → 34 crosswalk (:func:`evalkit.io.provinces.to_34`) and averaged, unweighted, with the rank.
+
+    An unweighted mean of the former provinces is the plain reading of a merged unit's index when no
+    population or firm weights are at hand; ``former`` names what went into each row so a reader can
+    weigh them differently.
+
+    >>> d = pd.DataFrame({"province": ["Hà Giang", "Tuyên Quang", "Quảng Ninh"], "year": 2016, "index": "PCI",
+    ...                   "score": [50.0, 60.0, 70.0]})
+    >>> on_current_provinces(d, "PCI", 2016)[["province_34", "score", "n_former", "rank"]].to_dict("records")
+    [{'province_34': 'Quảng Ninh', 'score': 70.0, 'n_former': 1, 'rank': 1}, {'province_34': 'Tuyên Quang', 'score': 55.0, 'n_former': 2, 'rank': 2}]
+    """
+    from ..io.provinces import to_34
+
+    d = indices[(indices["index"] == index) & (indices["year"] == year)].copy()
+    d["province_34"] = to_34(d["province"]).to_numpy()
+    unmatched = d.loc[d["province_34"].isna(), "province"].tolist()
+    if unmatched:
+        raise ValueError(f"{index} {year}: provinces not in the 63 → 34 crosswalk: {unmatched}")
+    out = (d.groupby("province_34", sort=False)
+           .agg(score=("score", "mean"), n_former=("province", "size"), former=("province", lambda s: ", ".join(s)))
+           .reset_index().sort_values("score", ascending=False, kind="stable").reset_index(drop=True))
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
 def index_series(indices: pd.DataFrame, index: str, provinces: list[str] | None = None,
                  min_provinces: int = 60) -> pd.DataFrame:
     """One index by province and year, with the mean across provinces beside it.

@@ -164,7 +164,7 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
         if isinstance(v.dtype, pd.CategoricalDtype):
             cols[c] = v.astype(object).to_numpy()
         else:  # numpy or extension (text) arrays as they are: no conversion
-            plain = isinstance(v.dtype, np.dtype) or not n or bool(v.isna().all())  # as a frame would infer them
+            plain = isinstance(v.dtype, np.dtype) or not n or (pd.isna(v.iloc[0]) and bool(v.isna().all()))
             cols[c] = v.to_numpy() if plain else v.array
     for k in COUNT_NAMES:
         cols[k] = column(ints[k], mask=np.isnan(raw[k]))
@@ -247,12 +247,16 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
     n = len(frame)
     years = frame["year"] if "year" in frame.columns else None
     pops = frame["population"] if "population" in frame.columns else None
+    # the questions below are about (year, population) pairs: ask them once per distinct pair
+    pairs = KeyCoder(frame).partition([c for c in ("year", "population") if c in frame.columns])
+    first = pairs.first if n else np.zeros(0, dtype=np.int64)
+    pair_of = pairs.index  # each row's pair; the arrays below are per pair
     if not (isinstance(policy, str) and policy == P.AUTO):
         if years is not None and pops is not None:
-            notes.extend(P.outside_notes(P.get(policy), years, pops))
+            notes.extend(P.outside_notes(P.get(policy), years.iloc[first], pops.iloc[first]))
         if not isinstance(policy, str) or years is None:
             return [(P.get(policy, **readings), None)]
-        return _by_year(policy, years, np.ones(n, dtype=bool), readings)
+        return _by_year(policy, years.iloc[first], np.ones(len(first), dtype=bool), readings, pair_of)
     if pops is None:
         pops = pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), ["civil_servant"]))
         notes.append(Message("note.auto_assumed_population", {"population": "civil_servant"}))
@@ -260,42 +264,47 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
         years = pd.Series(np.full(n, dt.date.today().year, dtype=np.int64))
         notes.append(Message("note.auto_assumed_year", {"year": str(dt.date.today().year)}))
 
+    years_u, pops_u = years.iloc[first].reset_index(drop=True), pops.iloc[first].reset_index(drop=True)
+    rows_of = np.bincount(pair_of, minlength=len(first)) if n else np.zeros(0, dtype=np.int64)
+
     def distinct(values: pd.Series, mask: np.ndarray) -> str:
         return ", ".join(sorted({str(v) for v in pd.unique(values[mask]) if pd.notna(v)}))
 
-    regime = P.route(years, pops)
+    regime_of_pair = P.route(years_u, pops_u)
     out = []
-    for name in sorted({r for r in regime.tolist() if r is not None}):
-        mask = regime == name
-        chosen = {"policy": name, "rows": str(int(mask.sum())), "populations": distinct(pops, mask),
-                  "years": distinct(years, mask)}
-        parts = _by_year(name, years, mask, readings)
+    for name in sorted({r for r in regime_of_pair.tolist() if r is not None}):
+        mask = regime_of_pair == name
+        chosen = {"policy": name, "rows": str(int(rows_of[mask].sum())), "populations": distinct(pops_u, mask),
+                  "years": distinct(years_u, mask)}
+        parts = _by_year(name, years_u, mask, readings, pair_of)
         if any(pol.ratio is None for pol, _ in parts):
             notes.append(Message("note.auto_needs_party_share", chosen))
             continue
         notes.append(Message("note.auto_chose", chosen))
         out += parts
-    none = regime == None  # noqa: E711 - object array
+    none = regime_of_pair == None  # noqa: E711 - object array
     if none.any():
-        notes.append(Message("note.auto_no_regime", {"rows": str(int(none.sum())), "populations": distinct(pops, none),
-                                                     "years": distinct(years, none)}))
+        notes.append(Message("note.auto_no_regime", {"rows": str(int(rows_of[none].sum())),
+                                                     "populations": distinct(pops_u, none), "years": distinct(years_u, none)}))
     if len(out) == 1 and (out[0][1] is None or bool(out[0][1].all())):
         return [(out[0][0], None)]  # one regime, one year, every row: no copy
     return out
 
 
-def _by_year(name: str, years: np.ndarray, mask: np.ndarray, readings: dict):
-    """The regime ``name`` per year among the rows in ``mask``, with that year's parameters."""
+def _by_year(name: str, years: np.ndarray, mask: np.ndarray, readings: dict, pair_of: np.ndarray):
+    """The regime ``name`` per year among the (year, population) pairs in ``mask``, with that year's
+    parameters, as row masks (``pair_of``: each row's pair)."""
     first = P.get(name)
     numeric = pd.to_numeric(pd.Series(np.asarray(years)), errors="coerce").to_numpy(dtype=float)
-    present = sorted({int(y) for y in numeric[mask] if not np.isnan(y)})
+    seen = pd.unique(numeric[mask])  # hashed once, not a Python set over every row
+    present = sorted(int(y) for y in seen if not np.isnan(y))
     out = []
     for y in present:
         pol = P.get(P.get(name, y) if y >= first.in_force.year else first, **readings)
-        out.append((pol, mask & (numeric == y)))
+        out.append((pol, (mask & (numeric == y))[pair_of]))
     unknown = mask & np.isnan(numeric)
     if unknown.any():
-        out.append((P.get(first, **readings), unknown))
+        out.append((P.get(first, **readings), unknown[pair_of]))
     if len(out) == 1 and bool(out[0][1].all()):
         return [(out[0][0], None)]  # every row: no copy
     return out

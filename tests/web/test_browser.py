@@ -85,7 +85,29 @@ def _submit(driver, element_id: str) -> None:
 
     button = driver.find_element("id", element_id)
     button.click()
-    WebDriverWait(driver, 30).until(EC.staleness_of(button))
+    WebDriverWait(driver, 60).until(EC.staleness_of(button))
+    _settled(driver)
+
+
+def _settled(driver) -> None:
+    """Wait until the new document has loaded (on a busy machine a read can otherwise hit the old one)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _read(driver, read, tries: int = 5):
+    """``read(driver)``, again if the page was still being replaced (a stale or detached node)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    for attempt in range(tries):
+        try:
+            return read(driver)
+        except (StaleElementReferenceException, WebDriverException):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+            _settled(driver)
 
 
 def _wait_for_file(folder: Path, suffix: str, timeout: float = 60) -> Path:
@@ -105,7 +127,7 @@ def test_check_the_sample_workbook_in_chromium(server, chrome):
     assert chrome.find_element(By.TAG_NAME, "h1").text == "Kiểm tra tệp xếp loại"
     chrome.find_element(By.ID, "file").send_keys(str(SAMPLE_XLSX))
     _submit(chrome, "check")
-    verdict = chrome.find_element(By.ID, "verdict").text
+    verdict = _read(chrome, lambda d: d.find_element(By.ID, "verdict").text)
     assert verdict == "KHÔNG ĐẠT: có nhóm vượt giới hạn"
     chrome.find_element(By.ID, "dl-xlsx").click()
     wb = openpyxl.load_workbook(_wait_for_file(chrome.downloads, ".xlsx"))
@@ -126,17 +148,21 @@ def test_round_with_two_agencies_in_chromium(server, chrome, tmp_path):
         chrome.find_element(By.ID, "agency-name").send_keys(name)
         _submit(chrome, "add-agency")
     dashboard = chrome.current_url
-    links = {row.get_attribute("data-agency"): row.find_element(By.CLASS_NAME, "link-box").get_attribute("value")
-             for row in chrome.find_elements(By.CSS_SELECTOR, "tr.agency")}
+    links = _read(chrome, lambda d: {
+        row.get_attribute("data-agency"): row.find_element(By.CLASS_NAME, "link-box").get_attribute("value")
+        for row in d.find_elements(By.CSS_SELECTOR, "tr.agency")})
     assert set(links) == {"Sở Nội vụ", "Sở Y tế"}
     for (_name, link), content in zip(sorted(links.items()), (A_CSV, B_CSV)):
         f = tmp_path / f"{len(content)}.csv"
         f.write_text(content, encoding="utf-8")
         chrome.get(link)
+        _settled(chrome)
         chrome.find_element(By.ID, "file").send_keys(str(f))
         _submit(chrome, "upload")
-        assert "Đã nhận tệp (lần 1)" in chrome.find_element(By.ID, "verdict").text
+        assert "Đã nhận tệp (lần 1)" in _read(chrome, lambda d: d.find_element(By.ID, "verdict").text)
     chrome.get(dashboard)
-    rows = {row.get_attribute("data-agency"): row.text for row in chrome.find_elements(By.CSS_SELECTOR, "tr.agency")}
+    _settled(chrome)
+    rows = _read(chrome, lambda d: {row.get_attribute("data-agency"): row.text
+                                    for row in d.find_elements(By.CSS_SELECTOR, "tr.agency")})
     assert "Đã nộp" in rows["Sở Nội vụ"] and "Đạt" in rows["Sở Nội vụ"]
     assert "Đã nộp" in rows["Sở Y tế"] and "Không đạt" in rows["Sở Y tế"]
