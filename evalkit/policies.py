@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .messages import Message, cite, render
+from .messages import CATALOGUE, LocalisedError, Message, cite, column_label, date_text, number, percent, render, yes_no
 from . import parameters
 from .parameters import POLICIES_SUBDIR, ParameterValue, Reference, as_date, load
 
@@ -47,8 +48,16 @@ AUTO = "auto"
 SCOPE_COLUMNS = ("unit_id", "task_group", "title_group", "unit_level")
 
 
-class PolicyError(ValueError):
-    """A policy name or reading that does not exist or does not make sense."""
+class PolicyError(LocalisedError):
+    """A policy name or reading that does not exist or does not make sense.
+
+    ``str(exc)`` is English; ``exc.text("vi")`` is the same message in Vietnamese (its catalogue
+    code and parameters are ``exc.message``).
+    """
+
+
+def _error(code: str, **params) -> PolicyError:
+    return PolicyError(Message(f"policy.{code}", params))
 
 
 @dataclass(frozen=True)
@@ -65,28 +74,33 @@ class CapException:
     @classmethod
     def make(cls, group: dict, granted_by: str, basis: str, year=None, ratio=None, count=None) -> "CapException":
         if (ratio is None) == (count is None):
-            raise PolicyError("an exception grants either a ratio or a count, not both or neither")
+            raise _error("exception_ratio_or_count")
         if ratio is not None:
-            ratio = _fraction(ratio, "exception ratio")
+            ratio = _fraction(ratio, "exception_ratio")
         if count is not None and (not isinstance(count, int) or count < 0):
-            raise PolicyError(f"exception count {count!r} must be a whole number ≥ 0")
+            raise _error("exception_count", value=count)
         return cls(tuple(sorted((str(k), str(v)) for k, v in group.items())), granted_by, basis, year, ratio, count)
 
-    def describe(self) -> str:
-        grant = f"ratio {self.ratio}" if self.ratio is not None else f"{self.count} excellent"
-        where = ", ".join(f"{k}={v}" for k, v in self.group)
-        return f"{where}: {grant} granted by {self.granted_by} ({self.basis}{', ' + str(self.year) if self.year else ''})"
+    def describe(self, lang: str = "en") -> str:
+        where = ", ".join(f"{column_label(k, lang)} {v}" for k, v in self.group)
+        if self.ratio is not None:
+            text = render("reading.exception.ratio", lang, where=where, ratio=reading_text("ratio", self.ratio, lang),
+                          granted_by=self.granted_by, basis=self.basis)
+        else:
+            text = render("reading.exception.count", lang, where=where, count=number(self.count, lang),
+                          granted_by=self.granted_by, basis=self.basis)
+        return render("reading.exception.year", lang, text=text, year=self.year) if self.year else text
 
 
 def _fraction(value, what: str) -> Fraction:
     if isinstance(value, float):
-        raise PolicyError(f"{what} {value!r}: give an exact fraction such as '1/5' or Fraction(1, 5), not a float")
+        raise _error("float_fraction", what=what, value=value)
     try:
         frac = Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError):
-        raise PolicyError(f"{what} {value!r} is not a fraction such as '1/5'") from None
+        raise _error("not_fraction", what=what, value=value) from None
     if frac < 0:
-        raise PolicyError(f"{what} {value!r} must not be negative")
+        raise _error("negative", what=what, value=value)
     return frac
 
 
@@ -124,7 +138,7 @@ class Policy:
     def replace(self, **readings) -> "Policy":
         """A copy with other readings. Every change is validated before any is applied."""
         unknown = sorted(set(readings) - set(self.READINGS))
-        problems = [f"unknown reading {k!r} (readings: {', '.join(self.READINGS)})" for k in unknown]
+        problems = [Message("policy.unknown_reading", {"key": k, "known": ", ".join(self.READINGS)}) for k in unknown]
         clean = {}
         for key, value in readings.items():
             if key in unknown:
@@ -132,9 +146,10 @@ class Policy:
             try:
                 clean[key] = _validate_reading(key, value)
             except PolicyError as exc:
-                problems.append(str(exc))
+                assert exc.message is not None  # every reading's error is a catalogue message
+                problems.append(exc.message)
         if problems:
-            raise PolicyError(f"invalid readings for {self.name}: " + "; ".join(sorted(problems)))
+            raise _error("invalid_readings", name=self.name, problems=sorted(problems, key=str))
         if self.ratio_from_party_share and "party_excellent_share" in clean and "ratio" not in clean:
             clean["ratio"] = clean["party_excellent_share"]
         if self.ratio_from_party_share and clean.get("party_share_kind") == "permitted" and "ratio" not in clean:
@@ -150,9 +165,7 @@ class Policy:
 
     def require_ratio(self) -> Fraction:
         if self.ratio is None:
-            raise PolicyError(
-                f"{self.name} compares the excellent share of all staff with the share of party members "
-                "rated excellent under Party rules; give it, e.g. party_excellent_share='18/100'")
+            raise _error("needs_party_share", name=self.name, how="party_excellent_share='18/100'")
         return self.ratio
 
     @property
@@ -183,34 +196,28 @@ class Policy:
                  render("explain.status", lang, status=render(f"status.{_status(self.references)}", lang)),
                  "", self.summary(lang), ""]
         for who, start, end in self.governs:
-            lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(start),
-                                end=str(end) if end else "—"))
+            lines.append(governs_text(who, start, end, lang))
         if not self.governs:
             lines.append(render("explain.not_routed", lang))
         lines += ["", render("explain.readings", lang)]
         given = dict(self.sources)
         for key in self.READINGS:
-            value = getattr(self, key)
-            if key in ("applies_to", "exceptions"):
-                value = "; ".join(f"{c} ∈ {{{', '.join(map(str, v))}}}" for c, v in value) if key == "applies_to" \
-                    else "; ".join(e.describe() for e in value)
-            elif key == "scopes":
-                value = " | ".join(",".join(s) for s in value)
+            value = reading_text(key, getattr(self, key), lang)
             src = given.get(key)
             origin = (render("explain.evalkit_default", lang) if src is not None and src.status == "default" else
                       render("explain.from_source", lang, ref=cite(src.reference, lang),
                              status=render(f"status.{src.status}", lang))
                       if src is not None else render("explain.set_here", lang))
-            lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {'—' if value in (None, '') else value}  ({origin})")
+            lines.append(f"  {render(f'reading.name.{key}', lang)} ({key}) = {value}  ({origin})")
         if self.named_readings:
             lines += ["", render("explain.named_readings", lang)]
             for v in self.named_readings:
-                lines.append(f"  {v.name} = {v.value} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
+                lines.append(f"  {v.name} = {_show(v, lang)} — {cite(v.reference, lang)} [{render(f'status.{v.status}', lang)}]")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
             status = render(f"status.{ref.status}", lang)
-            lines.append(f"  {ref.name} = {_show(ref.value)} — {cite(ref.reference, lang)} [{status}], "
-                         f"{render('explain.from', lang, start=str(ref.start))}")
+            lines.append(f"  {ref.name} = {_show(ref, lang)} — {cite(ref.reference, lang)} [{status}], "
+                         f"{render('explain.from', lang, start=date_text(ref.start, lang))}")
         return "\n".join(lines)
 
     def one_line(self, lang: str = "en") -> str:
@@ -225,8 +232,86 @@ class Policy:
         return self.references[0].reference if self.references else None
 
 
-def _show(v) -> str:
-    return str(v)
+def _show(v: ParameterValue, lang: str = "en") -> str:
+    """A parameter's value in words, read as the reading its name ends with (``….base`` → a base)."""
+    return reading_text(v.name.rsplit(".", 1)[-1], v.value, lang)
+
+
+#: Readings whose values are codes with words in the catalogue (``<prefix>.<value>``).
+_WORDS = {"base": "reading.base", "rounding": "reading.rounding", "high_quality_rounding": "reading.rounding",
+          "timing": "reading.timing", "party_share_kind": "reading.party_share_kind",
+          "count_exception_finer_groups": "reading.count_exception_finer_groups", "freed_posts": "recruitment.freed",
+          "pooling": "reading.pooling", "high_quality_reserve_on": "reading.high_quality_reserve_on",
+          "partial_periods": "reading.partial_periods", "period_kind": "reading.period_kind",
+          "months_basis": "reading.months_basis", "discipline_year": "reading.discipline_year"}
+_SHARES = ("ratio", "party_excellent_share", "share_of_streamlined", "share_of_retired", "high_quality_share",
+           "hires_share_of_streamlined", "hires_share_of_retired", "reserved_share")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def reading_text(key: str, value, lang: str = "en") -> str:
+    """A reading's value in words in ``lang``: the words for a code, a share as a fraction and a percentage,
+    columns by their headers, staff types by name, yes/no, dates as the language writes them.
+
+    >>> reading_text("base", "good", "vi"), reading_text("rounding", "floor", "en"), reading_text("min_one", False, "vi")
+    ('số được xếp loại hoàn thành tốt nhiệm vụ', 'round down', 'không')
+    >>> reading_text("scopes", (("unit_id",), ("unit_id", "task_group")), "vi")
+    'Đơn vị; Đơn vị × Nhóm nhiệm vụ'
+    >>> reading_text("applies_to", (("population", ("civil_servant",)),), "vi"), reading_text("ratio", Fraction(1, 5), "vi")
+    ('Đối tượng: công chức', '1/5 (20%)')
+    """
+    if value is None or (isinstance(value, (str, tuple, builtins.list)) and not value):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return yes_no(lang)[0 if value else 1]
+    if key in _WORDS and f"{_WORDS[key]}.{value}" in CATALOGUE:
+        return render(f"{_WORDS[key]}.{value}", lang)
+    if key == "exclusions" and isinstance(value, str):  # column names of the history, "a | b"
+        return "; ".join(render(f"reading.exclusion.{x}", lang) if f"reading.exclusion.{x}" in CATALOGUE else x
+                         for x in (part.strip() for part in value.split("|")))
+    if key == "scopes":
+        return "; ".join(" × ".join(column_label(c, lang) for c in scope) for scope in parse_scopes(value))
+    if key == "applies_to":
+        parts = []
+        for column, allowed in value:
+            if column == "is_leader" and tuple(allowed) == (True,):
+                parts.append(render("population.leaders", lang))
+                continue
+            words = [render(f"population.{a}", lang) if f"population.{a}" in CATALOGUE else str(a) for a in allowed]
+            parts.append(f"{column_label(column, lang)}: {', '.join(words)}")
+        return "; ".join(parts)
+    if key == "exceptions":
+        return "; ".join(e.describe(lang) for e in value)
+    if key in _SHARES or "share" in key or "ratio" in key:
+        try:
+            frac = Fraction(str(value))
+        except ValueError:
+            return str(value)
+        return f"{frac} ({percent(frac, lang)})" if frac.denominator != 1 else percent(frac, lang)
+    if isinstance(value, Fraction):  # a score or a number of points: 90, or 1/4 as written
+        return number(value, lang) if value.denominator == 1 else str(value)
+    if isinstance(value, dt.date):
+        return date_text(value, lang)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return date_text(dt.date.fromisoformat(value), lang)
+    if isinstance(value, (int, float)):
+        return number(value, lang)
+    return str(value)
+
+
+def governs_text(who: str, start, end, lang: str = "en") -> str:
+    """"Governs civil servants from 2026-01-01 (no end date)" / "Áp dụng cho công chức từ 01/01/2026 đến nay".
+
+    >>> import datetime as dt
+    >>> governs_text("civil_servant", dt.date(2026, 1, 1), None, "vi")
+    'Áp dụng cho công chức từ 01/01/2026 đến nay'
+    """
+    who = render(f"population.{who}", lang)
+    if end is None:
+        return render("explain.governs_open", lang, who=who, start=date_text(start, lang))
+    return render("explain.governs", lang, who=who, start=date_text(start, lang), end=date_text(end, lang))
 
 
 def _pct(ratio: Fraction | None) -> str:
@@ -249,31 +334,31 @@ def _validate_reading(key: str, value):
     if key == "party_excellent_share":
         frac = _fraction(value, "party_excellent_share")
         if frac > 1:
-            raise PolicyError(f"party_excellent_share {value!r} is a share and must be at most 1")
+            raise _error("share_above_one", value=value)
         return frac
     if key == "base":
         if value not in BASES:
-            raise PolicyError(f"base={value!r} is not one of {', '.join(BASES)}")
+            raise _error("not_one_of", key="base", value=value, choices=", ".join(BASES))
         return value
     if key == "rounding":
         if value not in ROUNDINGS:
-            raise PolicyError(f"rounding={value!r} is not one of {', '.join(ROUNDINGS)}")
+            raise _error("not_one_of", key="rounding", value=value, choices=", ".join(ROUNDINGS))
         return value
     if key == "timing":
         if value not in TIMINGS:
-            raise PolicyError(f"timing={value!r} is not one of {', '.join(TIMINGS)}")
+            raise _error("not_one_of", key="timing", value=value, choices=", ".join(TIMINGS))
         return value
     if key == "party_share_kind":
         if value not in PARTY_SHARE_KINDS:
-            raise PolicyError(f"party_share_kind={value!r} is not one of {', '.join(PARTY_SHARE_KINDS)}")
+            raise _error("not_one_of", key="party_share_kind", value=value, choices=", ".join(PARTY_SHARE_KINDS))
         return value
     if key == "count_exception_finer_groups":
         if value not in FINER_GROUPS:
-            raise PolicyError(f"count_exception_finer_groups={value!r} is not one of {', '.join(FINER_GROUPS)}")
+            raise _error("not_one_of", key="count_exception_finer_groups", value=value, choices=", ".join(FINER_GROUPS))
         return value
     if key == "min_one":
         if not isinstance(value, bool):
-            raise PolicyError(f"min_one={value!r} must be True or False")
+            raise _error("not_bool", key="min_one", value=value)
         return value
     if key == "scopes":
         return parse_scopes(value)
@@ -290,7 +375,7 @@ def _validate_reading(key: str, value):
         for e in value:
             out.append(e if isinstance(e, CapException) else CapException.make(**e))
         return tuple(out)
-    raise PolicyError(f"unknown reading {key!r}")
+    raise _error("unknown_reading", key=key, known=", ".join(Policy.READINGS))
 
 
 def parse_scopes(value) -> tuple[tuple[str, ...], ...]:
@@ -305,13 +390,13 @@ def parse_scopes(value) -> tuple[tuple[str, ...], ...]:
     for scope in value:
         scope = (scope,) if isinstance(scope, str) else tuple(scope)
         if not scope:
-            raise PolicyError("a scope needs at least one column")
+            raise _error("scope_empty")
         bad = [c for c in scope if c not in SCOPE_COLUMNS]
         if bad:
-            raise PolicyError(f"scope column(s) {bad} not one of {', '.join(SCOPE_COLUMNS)}")
+            raise _error("scope_columns", bad=bad, known=", ".join(SCOPE_COLUMNS))
         out.append(scope)
     if not out:
-        raise PolicyError("at least one scope is needed")
+        raise _error("no_scope")
     return tuple(out)
 
 
@@ -340,7 +425,7 @@ def _policy_file_at(kind: str, root: str) -> dict:
     path = Path(root) / POLICIES_SUBDIR / f"{kind}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise PolicyError(f"{path}: expected a mapping of policy names")
+        raise _error("file_not_mapping", path=str(path))
     return data
 
 
@@ -350,7 +435,7 @@ def _declared() -> dict:
     for name, spec in data.items():
         unknown = set(spec) - _POLICY_KEYS
         if unknown:
-            raise PolicyError(f"params/policies/cap.yaml: {name}: unknown keys {sorted(unknown)}")
+            raise _error("file_unknown_keys", path="params/policies/cap.yaml", name=name, keys=sorted(unknown))
     return data
 
 
@@ -366,7 +451,7 @@ def _build(name: str, date=None) -> Policy:
     """
     specs = _declared()
     if name not in specs:
-        raise PolicyError(f"no policy named {name!r}; known: {', '.join(names())}, {AUTO}")
+        raise _error("unknown", name=name, known=", ".join([*names(), AUTO]))
     spec = specs[name]
     tree = load()
     governs = _governs(spec)
@@ -503,7 +588,7 @@ def describe_declared(name: str, lang: str = "en") -> str:
     """
     kind = explain_names().get(name)
     if kind not in ("streamlining", "rules"):
-        raise PolicyError(render("explain.unknown", "en", name=name, known=", ".join(explain_names())))
+        raise PolicyError(Message("explain.unknown", {"name": name, "known": ", ".join(explain_names())}))
     spec = policy_file(kind)[name]
     tree = load()
     if kind == "streamlining":
@@ -523,18 +608,18 @@ def describe_declared(name: str, lang: str = "en") -> str:
              render("explain.article", lang, article=spec["article"]["vi" if lang == "vi" else "en"]),
              render("explain.status", lang, status=render(f"status.{_status(values)}", lang)), ""]
     if kind == "streamlining":
-        lines.append(render("explain.in_force", lang, start=str(as_date(spec["from"])),
-                            end=str(as_date(spec["until"])) if spec.get("until") else "—"))
+        start_text = date_text(as_date(spec["from"]), lang)
+        lines.append(render("explain.in_force", lang, start=start_text, end=date_text(as_date(spec["until"]), lang))
+                     if spec.get("until") else render("explain.in_force_open", lang, start=start_text))
     for who, s, e in governs:
-        lines.append(render("explain.governs", lang, who=render(f"population.{who}", lang), start=str(s),
-                            end=str(e) if e else "—"))
+        lines.append(governs_text(who, s, e, lang))
     lines += ["", render("explain.sources", lang)]
     for v in values:
-        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v.value), ref=cite(v.reference, lang),
-                            status=render(f"status.{v.status}", lang), start=str(v.start)))
+        lines.append(render("explain.parameter", lang, name=v.name, value=_show(v, lang), ref=cite(v.reference, lang),
+                            status=render(f"status.{v.status}", lang), start=date_text(v.start, lang)))
     if readings:
         lines += ["", render("explain.readings", lang)]
         for p in readings:
             v = tree.value(p, max(day, tree.first(p).start))
-            lines.append(f"  {p} = {_show(v.value)}  ({render('explain.evalkit_default', lang)})")
+            lines.append(f"  {p} = {_show(v, lang)}  ({render('explain.evalkit_default', lang)})")
     return "\n".join(lines)

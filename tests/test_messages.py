@@ -18,9 +18,8 @@ SAME_IN_BOTH = {"column.n_excellent", "column.n_good", "column.n_completed", "co
 
 
 def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template.replace("!level}", "!r}")
-                                                              .replace("!kind}", "!r}")
-                                                              .replace("!population}", "!r}")) if name}
+    plain = re.sub(r"!(level|kind|population|columns|reading|num)([}:])", r"!r\2", template)
+    return {name for _, name, _, _ in string.Formatter().parse(plain) if name}
 
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))

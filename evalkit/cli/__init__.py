@@ -22,7 +22,7 @@ from ..compliance.check import mask_problems, note_text, policy_name
 from ..compliance.privacy import pseudonym_key
 from ..io import InputError, describe_problem, localise_problems
 from ..io.writers import records
-from ..messages import cite, column_label, label, render
+from ..messages import LocalisedError, Message, cite, column_label, date_text, label, render
 from ..rules.recruitment import get_recruitment_policy
 
 EXAMPLES_CHECK = """examples:
@@ -135,7 +135,10 @@ def main(argv=None) -> int:
                 default=str) + "\n")
         _print_problems(problems, getattr(args, "lang", "en"))
         return 2
-    except (P.PolicyError, ValueError, OSError, yaml.YAMLError) as exc:
+    except LocalisedError as exc:
+        print(f"evalkit: {_cli_text(exc, getattr(args, 'lang', 'en'))}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError, yaml.YAMLError) as exc:
         print(f"evalkit: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not the user's mistake: say so briefly
@@ -144,6 +147,14 @@ def main(argv=None) -> int:
         print(f"evalkit: internal error ({type(exc).__name__}: {exc}); set EVALKIT_DEBUG=1 for details",
               file=sys.stderr)
         return 3
+
+
+def _cli_text(exc: LocalisedError, lang: str) -> str:
+    """An error in the user's language, with options said as the command line spells them."""
+    message = exc.message
+    if message is not None and message.code == "policy.needs_party_share":
+        message = Message(message.code, {**message.params, "how": "--party-share 18/100"})
+    return message.text(lang) if message is not None else str(exc)
 
 
 def _print_problems(problems: pd.DataFrame, lang: str = "en") -> None:
@@ -247,7 +258,8 @@ def cmd_policies(args) -> int:
     for pol in P.list():
         refs = "; ".join(sorted({cite(dataclasses.replace(v.reference, article=None), args.lang)
                                  for v in pol.references}))
-        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; {render('explain.from', args.lang, start=str(pol.in_force))}]")
+        since = render("explain.from", args.lang, start=date_text(pol.in_force, args.lang))
+        print(f"{pol.name:28s} {pol.one_line(args.lang)}  [{refs}; {since}]")
     print(f"{P.AUTO:28s} {render('explain.auto', args.lang)}")
     for name, kind in P.explain_names().items():
         if kind != "cap":
@@ -261,8 +273,7 @@ def cmd_explain(args) -> int:
         print(render("explain.auto", args.lang))
         for pol in P.list():
             for who, start, end in pol.governs:
-                print(f"  {pol.name}: " + render("explain.governs", args.lang, who=render(f"population.{who}", args.lang),
-                                                 start=str(start), end=str(end) if end else "—"))
+                print(f"  {pol.name}: " + P.governs_text(who, start, end, args.lang))
     elif kind == "recruitment":
         print(get_recruitment_policy(args.policy).describe(args.lang))
     elif kind == "cap":
@@ -280,7 +291,7 @@ def cmd_template(args) -> int:
     from ..report import write_template
 
     path = write_template(args.out, kind=args.kind, lang=args.lang)
-    print(f"template written to {path}")
+    print(render("cli.template_written", args.lang, path=path))
     return 0
 
 

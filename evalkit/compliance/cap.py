@@ -27,7 +27,7 @@ from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
 from ..messages import Message, cite, column_label, percent, render, renderer
 from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements, level_index, level_slots
-from ..rules.enforcement import lower_bound, rank_basis, select_demotions, within_group_position, worst_first
+from ..rules.enforcement import lower_bound, rank_basis, select_demotions, split_ties, within_group_position, worst_first
 from ..rules.ordering import nested_demotions
 from .lazytext import LazyText
 from .results import Result
@@ -230,8 +230,8 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
             continue
         usable.append((scope, strata + list(scope)))
     if not usable:
-        raise P.PolicyError(f"{policy.name} needs column(s) "
-                            + " or ".join(", ".join(s) for s in policy.scopes) + "; none present")
+        raise P.PolicyError(Message("policy.needs_columns", {"name": policy.name, "columns": " / ".join(
+            ", ".join(s) for s in policy.scopes)}))
     return usable
 
 
@@ -463,7 +463,7 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
         P.get(policy, **readings).require_ratio()
     frame, kind, _ = read_any(roster, sheet)
     if kind != "roster":
-        raise P.PolicyError("enforce_cap needs a roster (one row per person), not a counts table")
+        raise P.PolicyError(Message("policy.enforce_needs_roster"))
     notes: list[Message] = []
     coder = KeyCoder(frame)
     chosen = resolve_policies(frame, policy, readings, notes)
@@ -549,12 +549,18 @@ def _demotion_reasons(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, e
                       demoted_e: np.ndarray, by_scope: np.ndarray, info: list, lang: str = "en") -> np.ndarray:
     """The reason of every demoted row, in row order (written when the ``reason`` column is first read)."""
     worst, how = worst_first(frame, eligible, rank_by)
+    score = rank_basis(frame, eligible, rank_by)[0]  # a choice inside a tie is said to be by person id
     texts = np.empty(len(eligible), dtype=object)
     for s, (scope, keys, part, counts, _, ge) in enumerate(info):
         rows = np.flatnonzero(by_scope == s)
         if len(rows):
             groups = _evaluate(part.key_frame(frame, keys), counts, pol, " × ".join(scope))
             texts[rows] = _reasons(groups, keys, ge, rows, worst, pol, how, lang)
+            tied = split_ties(ge, score, demoted_e)[rows] if score is not None else np.zeros(len(rows), dtype=np.int64)
+            for i in np.flatnonzero(tied):
+                v = float(score[rows[i]]) if score is not None else float("-inf")
+                texts[rows[i]] += "; " + render("reason.tie_no_score" if np.isinf(v) else "reason.tie", lang, score=v,
+                                                n=int(tied[i]))
     return texts[np.flatnonzero(demoted_e)]
 
 
@@ -576,7 +582,7 @@ def _reasons(groups: pd.DataFrame, keys: list[str], ge: np.ndarray, rows: np.nda
     text = renderer("reason.demoted", lang)  # one text per group: format the template directly
     percents: dict = {}
     texts = [text(rule=rule, group=lab, e=e, gd=gd, base=base_words,
-                  ratio=percents.get(r) or percents.setdefault(r, percent(r)), rounding=rounding, cap=c, d=d)
+                  ratio=percents.get(r) or percents.setdefault(r, percent(r, lang)), rounding=rounding, cap=c, d=d)
              for lab, e, gd, r, c, d in zip(labels, g["n_excellent"].tolist(), g["n_good"].tolist(),
                                              g["ratio"].tolist(), g["cap"].tolist(), g["minimal_demotions"].tolist(),
                                              strict=True)]

@@ -39,6 +39,14 @@ class _Formatter(string.Formatter):
             return L.label(value, self.lang) if value in L.LABELS[self.lang] else value
         if conversion == "kind":
             return render(f"kind.{value}", self.lang)
+        if conversion == "columns":  # "title_group, unit_level / unit_id" → headers, codes in parentheses
+            return " / ".join(", ".join(f"{column_label(c, self.lang)} ({c})" if f"column.{c}" in CATALOGUE else c
+                                        for c in scope.split(", ")) for scope in str(value).split(" / "))
+        if conversion == "reading":  # a reading's code → its name in words, the code in parentheses
+            code = f"reading.name.{value}"
+            return f"{render(code, self.lang)} ({value})" if code in CATALOGUE else str(value)
+        if conversion == "num":
+            return number(value, self.lang)
         if conversion == "population":  # "civil_servant, cadre" → "công chức, cán bộ"
             return ", ".join(render(f"population.{p}", self.lang) if f"population.{p}" in CATALOGUE else p
                              for p in str(value).split(", "))
@@ -46,9 +54,24 @@ class _Formatter(string.Formatter):
 
     def parse(self, format_string):
         # accept the multi-letter conversion "!level" (string.Formatter only knows one letter)
-        text = format_string.replace("!level}", "!l}").replace("!kind}", "!k}").replace("!population}", "!p}")
+        text = _CONVERSION.sub(lambda m: f"!{_SHORT[m.group(1)]}" + m.group(2), format_string)
         for literal, name, spec, conv in super().parse(text):
-            yield literal, name, spec, {"l": "level", "k": "kind", "p": "population"}.get(conv, conv)
+            yield literal, name, spec, _LONG.get(conv, conv)
+
+
+_SHORT = {"level": "l", "kind": "k", "population": "p", "columns": "c", "reading": "g", "num": "n"}
+_LONG = {v: k for k, v in _SHORT.items()}
+_ANY_CONVERSION = re.compile(r"!(\w+)[}:]")
+_CONVERSION = re.compile(r"!(" + "|".join(_SHORT) + r")([}:])")
+
+
+def _localise(value, lang: str):
+    """A parameter that is itself a message (or a list of them) is rendered in the same language."""
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Message) for v in value):
+        return "; ".join(v.text(lang) for v in value)
+    return value
 
 
 def render(code: str, lang: str = "en", /, **params) -> str:
@@ -58,6 +81,7 @@ def render(code: str, lang: str = "en", /, **params) -> str:
     except KeyError:
         raise MessageError(f"no message {code!r} in the catalogue") from None
     template = entry["vi" if lang == "vi" else "en"]
+    params = {k: _localise(v, lang) for k, v in params.items()}
     try:
         return _Formatter(lang).format(template, **params)
     except KeyError as exc:
@@ -77,6 +101,10 @@ def renderer(code: str, lang: str = "en"):
     except KeyError:
         raise MessageError(f"no message {code!r} in the catalogue") from None
     if "!" in template:
+        conversions = set(_ANY_CONVERSION.findall(template))
+        if conversions == {"num"}:  # numbers only: still one str.format per text
+            plain, nums = template.replace("!num}", "}"), set(re.findall(r"\{(\w+)!num\}", template))
+            return lambda **params: plain.format(**{k: number(v, lang) if k in nums else v for k, v in params.items()})
         return lambda **params: render(code, lang, **params)
     return template.format
 
@@ -95,10 +123,32 @@ class Message:
         return self.text("en")
 
 
+class LocalisedError(ValueError):
+    """An error that carries a catalogue :class:`Message`: ``str(exc)`` is English (for Python users),
+    ``exc.text(lang)`` is what the command line and web page show.
+
+    >>> exc = LocalisedError(Message("input.person_twice", {"first_row": 2}))
+    >>> str(exc), exc.text("vi") == render("input.person_twice", "vi", first_row=2)
+    ('person listed twice for the same year (first at row 2)', True)
+    """
+
+    def __init__(self, message: "Message | str"):
+        self.message = message if isinstance(message, Message) else None
+        super().__init__(message.text("en") if isinstance(message, Message) else message)
+
+    def text(self, lang: str = "en") -> str:
+        return self.message.text(lang) if self.message is not None else str(self)
+
+
 _INSTRUMENTS_VI = (("Decree ", "Nghị định "), ("Resolution ", "Nghị quyết "), ("Circular ", "Thông tư "),
-                   ("Regulation ", "Quy định "), ("Guidance ", "Hướng dẫn "), ("Law ", "Luật "),
+                   ("Regulation ", "Quy định "), ("Guidance ", "Hướng dẫn "), ("Conclusion ", "Kết luận "),
+                   ("Law on Cadres and Civil Servants ", "Luật Cán bộ, công chức "),
+                   ("Law on Public Employees ", "Luật Viên chức "), ("Law ", "Luật "),
                    ("Quảng Ninh provincial practice (provincial text not found)",
-                    "thực tiễn tỉnh Quảng Ninh (chưa tìm thấy văn bản của tỉnh)"))
+                    "thực tiễn tỉnh Quảng Ninh (chưa tìm thấy văn bản của tỉnh)"),
+                   ("Quảng Ninh provincial practice", "thực tiễn tỉnh Quảng Ninh"),
+                   ("evalkit default reading", "cách hiểu mặc định của evalkit"))
+_ISSUED = re.compile(r"\(issued (\d{4})-(\d{2})-(\d{2})\)")
 _ARTICLE = re.compile(r"^(?:new )?(?:Art\. ?(\d+))?,? ?(?:(?:new )?cl\. ?(\d+))?(?:\(([a-zđ])\)| point ([a-zđ]))?(.*)$")
 
 _AMENDS = re.compile(r"^Art\. ?(\d+), new cl\. ?(\d+) of Art\. ?(\d+) of Decree (\S+)$")
@@ -119,6 +169,7 @@ def cite(reference, lang: str = "en", status: str | None = None) -> str:
     if lang == "vi":
         for en, vi in _INSTRUMENTS_VI:
             instrument = instrument.replace(en, vi)
+        instrument = _ISSUED.sub(lambda m: f"(ban hành ngày {m.group(3)}/{m.group(2)}/{m.group(1)})", instrument)
         amend = _AMENDS.match(article)
         if amend:
             a, c, a2, other = amend.groups()
@@ -152,6 +203,53 @@ def percent(ratio, lang: str = "en") -> str:
     return (text.replace(".", ",") if lang == "vi" else text) + "%"
 
 
+def date_text(day, lang: str = "en") -> str:
+    """A date as written in the language: ``01/01/2026`` in Vietnamese, ``2026-01-01`` in English; no date
+    (an open end) is ``nay`` ("now") or ``(no end date)``.
+
+    >>> import datetime as dt
+    >>> date_text(dt.date(2026, 1, 1), "vi"), date_text(dt.date(2026, 1, 1), "en"), date_text(None, "vi")
+    ('01/01/2026', '2026-01-01', 'nay')
+    """
+    if day is None:
+        return render("word.open_end", lang)
+    if not hasattr(day, "strftime"):
+        return str(day)
+    return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
+
+
+def number(value, lang: str = "en") -> str:
+    """A number as written in running text: ``1,600`` and ``88.5`` in English, ``1.600`` and ``88,5`` in
+    Vietnamese. Whole numbers lose a trailing ``.0``; text that is not a number is left as it is.
+
+    >>> number(88.5, "vi"), number(1600, "vi"), number(1234567.25, "en"), number("91", "vi"), number("—", "vi")
+    ('88,5', '1.600', '1,234,567.25', '91', '—')
+    """
+    if isinstance(value, bool):
+        return str(value)
+    try:
+        x = Fraction(str(value).strip()) if isinstance(value, str) else Fraction(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return str(value)
+    if x.denominator == 1:
+        text = f"{int(x):,}"
+    elif isinstance(value, Fraction) and not _is_decimal(x):
+        return f"{x.numerator}/{x.denominator}"
+    else:
+        text = f"{float(value) if not isinstance(value, str) else float(x):,.10f}".rstrip("0").rstrip(".")
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def _is_decimal(x: Fraction) -> bool:
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
 def label(name: str, lang: str = "en", /, **params) -> str:
     """A report label (``label.<name>`` in the catalogue)."""
     return render(f"label.{name}", lang, **params)
@@ -173,5 +271,6 @@ def yes_no(lang: str = "en") -> tuple[str, str]:
     return render("label.yes", lang), render("label.no", lang)
 
 
-__all__ = ["CATALOGUE", "LANGS", "Message", "MessageError", "cite", "column_label", "column_labels", "label", "percent",
+__all__ = ["CATALOGUE", "LANGS", "LocalisedError", "Message", "MessageError", "cite", "column_label", "column_labels",
+           "date_text", "label", "number", "percent",
            "render", "renderer", "yes_no"]

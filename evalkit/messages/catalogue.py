@@ -54,9 +54,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.missing_column": {"en": "missing required column {header!r} ({name})",
                              "vi": "thiếu cột bắt buộc {header!r}"},
     "input.band_contradiction": {
-        "en": "rating {given!level} differs from the Decree 335 score band ({banded!level} for score {score}) "
+        "en": "rating {given!level} differs from the Decree 335 score band ({banded!level} for score {score!num}) "
               "and no recorded override explains it",
-        "vi": "xếp loại {given!level} khác với mức theo điểm của Nghị định 335 ({banded!level} với điểm {score}) "
+        "vi": "xếp loại {given!level} khác với mức theo điểm của Nghị định 335 ({banded!level} với điểm {score!num}) "
               "và không có căn cứ ghi nhận nào giải thích"},
     "input.file_not_found": {"en": "file not found", "vi": "không tìm thấy tệp"},
     "input.not_text": {
@@ -86,16 +86,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "count can be read two ways (thousands separator or decimal part): write it as a whole number without separators",
         "vi": "số lượng có thể hiểu theo hai cách (dấu phân cách hàng nghìn hay phần thập phân): hãy ghi số nguyên, không dùng dấu phân cách"},
     "input.year_from_date": {
-        "en": "year typed in a date cell: read as {year} ({n} cell(s)); format the column as a number to avoid this",
-        "vi": "năm được nhập vào ô định dạng ngày: đọc là {year} ({n} ô); nên định dạng cột là số"},
+        "en": "year typed in a date cell: read as {year} ({n!num} cell(s)); format the column as a number to avoid this",
+        "vi": "năm được nhập vào ô định dạng ngày: đọc là {year} ({n!num} ô); nên định dạng cột là số"},
     "input.unit_is_agency": {
         "en": "the cap is checked per {agency!r} (the agency); {department!r} is kept as information, not as a unit",
         "vi": "giới hạn được kiểm tra theo {agency!r} (cơ quan); cột {department!r} chỉ giữ để tham khảo, không coi là đơn vị"},
     "input.person_row_incomplete": {
         "en": "this row holds a person but has no {missing}: fill it in (the row is not dropped)",
         "vi": "dòng này có thông tin một người nhưng thiếu {missing}: hãy điền đủ (dòng không bị bỏ qua)"},
-    "input.hidden_rows": {"en": "{n} hidden row(s) were read and checked: rows {rows}",
-                          "vi": "{n} dòng bị ẩn vẫn được đọc và kiểm tra: dòng {rows}"},
+    "input.hidden_rows": {"en": "{n!num} hidden row(s) were read and checked: rows {rows}",
+                          "vi": "{n!num} dòng bị ẩn vẫn được đọc và kiểm tra: dòng {rows}"},
     "input.similar_units": {
         "en": "names that differ only in case or accents are kept as separate groups: {names}; "
               "correct the file or use --merge-similar-units",
@@ -104,11 +104,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "input.similar_units_merged": {
         "en": "names that differ only in case or accents were merged into {name!r}: {names}",
         "vi": "các tên chỉ khác nhau về chữ hoa, chữ thường hoặc dấu đã được gộp thành {name!r}: {names}"},
-    "input.total_mismatch": {"en": "the total {total} differs from the sum of the levels {columns} = {parts}",
-                             "vi": "tổng số {total} khác tổng các mức {columns} = {parts}"},
+    "input.total_mismatch": {"en": "the total {total!num} differs from the sum of the levels {columns} = {parts}",
+                             "vi": "tổng số {total!num} khác tổng các mức {columns} = {parts}"},
     "input.total_exceeds_levels": {
-        "en": "the total {total} is {gap} more than the levels {columns} = {parts}: taken as staff not rated; check the row",
-        "vi": "tổng số {total} nhiều hơn tổng các mức {columns} = {parts} là {gap} người: coi là chưa xếp loại; đề nghị kiểm tra lại dòng này"},
+        "en": "the total {total!num} is {gap!num} more than the levels {columns} = {parts}: taken as staff not rated; check the row",
+        "vi": "tổng số {total!num} nhiều hơn tổng các mức {columns} = {parts} là {gap!num} người: coi là chưa xếp loại; đề nghị kiểm tra lại dòng này"},
     "input.unit_blank": {"en": "row has counts but no unit", "vi": "dòng có số liệu nhưng không ghi đơn vị"},
     "input.group_twice": {"en": "this group is listed twice (first at row {first_row})",
                           "vi": "nhóm này có hai dòng (lần đầu ở dòng {first_row})"},
@@ -178,10 +178,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "label.excess": {"en": 'Excellent over the cap', "vi": 'Số HTXSNV vượt giới hạn'},
     "label.demotions": {"en": 'Minimal demotions to comply', "vi": 'Số người tối thiểu phải hạ mức'},
     "label.fix": {"en": 'To comply', "vi": 'Để đạt'},
-    "label.fix_text": {"en": 'demote {n} of {e} excellent to good', "vi": 'hạ {n} trong {e} người HTXSNV xuống HTTNV'},
+    "label.fix_text": {"en": 'demote {n!num} of {e!num} excellent to good', "vi": 'hạ {n!num} trong {e!num} người HTXSNV xuống HTTNV'},
     "label.ok_text": {"en": 'compliant', "vi": 'đạt'},
     "label.unknown_text": {"en": 'counts unknown: cannot decide', "vi": 'thiếu số liệu, chưa kết luận'},
-    "label.suppressed": {"en": 'suppressed (fewer than {k} people)', "vi": 'ẩn (dưới {k} người)'},
+    "label.suppressed": {"en": 'suppressed (fewer than {k!num} people)', "vi": 'ẩn (dưới {k!num} người)'},
     "label.pseudonym": {"en": 'Person ids are pseudonymised with a keyed hash', "vi": 'Mã cán bộ đã được mã hoá bằng hàm băm có khoá'},
     "label.no_rows": {"en": 'No rows.', "vi": 'Không có dòng nào.'},
     "label.scope": {"en": 'Scope', "vi": 'Phạm vi'},
@@ -233,7 +233,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "label.recruitment_title": {"en": "Recruitment plan check", "vi": "Kiểm tra kế hoạch tuyển dụng"},
     "label.plan_rows": {"en": "Plan rows", "vi": "Các dòng kế hoạch"},
     "verdict.recruitment_ok": {"en": "ALL ROWS HOLD", "vi": "ĐẠT: mọi dòng trong giới hạn"},
-    "verdict.recruitment_bad": {"en": "{n} ROW(S) BREAK THE LIMITS", "vi": "KHÔNG ĐẠT: {n} dòng vượt giới hạn"},
+    "verdict.recruitment_bad": {"en": "{n!num} ROW(S) BREAK THE LIMITS", "vi": "KHÔNG ĐẠT: {n!num} dòng vượt giới hạn"},
     # ---- method, reasons, citations -----------------------------------------------------------
     "status.confirmed": {"en": "confirmed by two or more sources", "vi": "đã đối chiếu từ hai nguồn trở lên"},
     "status.single": {"en": "from a single secondary source", "vi": "theo một nguồn thứ cấp"},
@@ -253,18 +253,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reason.base.rated": {"en": "the number rated", "vi": "số người được xếp loại"},
     "reason.base.headcount": {"en": "the headcount", "vi": "tổng số người"},
     "reason.demoted": {
-        "en": "{rule}: {group}: {e} excellent, {gd} good; at most {ratio} of {base}, {rounding} = {cap}; {d} must move to good",
-        "vi": "{rule}: {group}: {e} người Hoàn thành xuất sắc, {gd} người Hoàn thành tốt; tối đa {ratio} {base}, {rounding} = {cap} người; phải chuyển {d} người xuống Hoàn thành tốt nhiệm vụ"},
-    "reason.rank_score": {"en": "this person is {r} of {n} by score (lowest score moves first)",
-                          "vi": "người này xếp thứ {r}/{n} theo điểm (điểm thấp hơn chuyển trước)"},
-    "reason.rank_id": {"en": "this person is {r} of {n} in the order of person ids (no score to rank by)",
-                       "vi": "người này xếp thứ {r}/{n} theo mã cán bộ (không có điểm để so sánh)"},
+        "en": "{rule}: {group}: {e!num} excellent, {gd!num} good; at most {ratio} of {base}, {rounding} = {cap!num}; {d!num} must move to good",
+        "vi": "{rule}: {group}: {e!num} người Hoàn thành xuất sắc, {gd!num} người Hoàn thành tốt; tối đa {ratio} {base}, {rounding} = {cap!num} người; phải chuyển {d!num} người xuống Hoàn thành tốt nhiệm vụ"},
+    "reason.rank_score": {"en": "this person is {r} of {n!num} by score (lowest score moves first)",
+                          "vi": "người này xếp thứ {r}/{n!num} theo điểm (điểm thấp hơn chuyển trước)"},
+    "reason.rank_id": {"en": "this person is {r} of {n!num} in the order of person ids (no score to rank by)",
+                       "vi": "người này xếp thứ {r}/{n!num} theo mã cán bộ (không có điểm để so sánh)"},
+    "reason.tie": {
+        "en": "tied at score {score!num} with {n!num} other(s) in this group: chosen by person id (the larger id moves "
+              "first), not by merit; evalkit check leaves this choice to the council",
+        "vi": "bằng điểm {score!num} với {n!num} người khác trong nhóm: chọn theo mã cán bộ (mã lớn hơn chuyển trước), "
+              "không theo thành tích; evalkit check để hội đồng quyết định trường hợp này"},
+    "reason.tie_no_score": {
+        "en": "no score, like {n!num} other(s) in this group: chosen by person id (the larger id moves first), not by "
+              "merit; evalkit check leaves this choice to the council",
+        "vi": "không có điểm, như {n!num} người khác trong nhóm: chọn theo mã cán bộ (mã lớn hơn chuyển trước), "
+              "không theo thành tích; evalkit check để hội đồng quyết định trường hợp này"},
     "verdict.council": {
-        "en": "; in {groups} group(s) the choice falls inside a tie (or there is no score): the council chooses {people} person(s) among the candidates listed",
-        "vi": "; ở {groups} nhóm có người bằng điểm tại ngưỡng (hoặc không có điểm): hội đồng chọn {people} người trong danh sách ứng viên"},
-    "council.must_move": {"en": "{k} of these {m} must move to good: the council decides who",
-                          "vi": "phải chuyển {k} trong {m} người này xuống Hoàn thành tốt nhiệm vụ: hội đồng quyết định"},
-    "council.tie": {"en": "tied at score {score}", "vi": "bằng điểm {score}"},
+        "en": "; in {groups!num} group(s) the choice falls inside a tie (or there is no score): the council chooses {people!num} person(s) among the candidates listed",
+        "vi": "; ở {groups!num} nhóm có người bằng điểm tại ngưỡng (hoặc không có điểm): hội đồng chọn {people!num} người trong danh sách ứng viên"},
+    "council.must_move": {"en": "{k!num} of these {m!num} must move to good: the council decides who",
+                          "vi": "phải chuyển {k!num} trong {m!num} người này xuống Hoàn thành tốt nhiệm vụ: hội đồng quyết định"},
+    "council.tie": {"en": "tied at score {score!num}", "vi": "bằng điểm {score!num}"},
     "council.no_score": {"en": "no score to rank by", "vi": "không có điểm để xếp thứ tự"},
     "council.level_final": {"en": "council to decide", "vi": "chờ hội đồng quyết định"},
     "label.council": {"en": "Council to decide", "vi": "Hội đồng quyết định"},
@@ -276,13 +286,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "label.excess_scope": {"en": "Excellent over the cap, counted per {scope}", "vi": "Số vượt giới hạn, tính theo {scope}"},
     "label.excess_note": {
         "en": "The excess is counted separately in each scope, so the same person can appear in a unit's excess and in its task group's; "
-              "the minimal demotions ({d}) count each person once, and can be fewer than an excess because every demotion also adds one rated good, which can raise the cap.",
+              "the minimal demotions ({d!num}) count each person once, and can be fewer than an excess because every demotion also adds one rated good, which can raise the cap.",
         "vi": "Số vượt được tính riêng theo từng phạm vi, nên một người có thể nằm trong số vượt của đơn vị và của nhóm nhiệm vụ; "
-              "số người tối thiểu phải hạ ({d}) tính mỗi người một lần, và có thể nhỏ hơn số vượt vì mỗi người được hạ cũng làm tăng số Hoàn thành tốt, từ đó có thể nâng mức tối đa."},
+              "số người tối thiểu phải hạ ({d!num}) tính mỗi người một lần, và có thể nhỏ hơn số vượt vì mỗi người được hạ cũng làm tăng số Hoàn thành tốt, từ đó có thể nâng mức tối đa."},
     "label.council_groups": {"en": "Groups where the council must choose", "vi": "Số nhóm hội đồng phải lựa chọn"},
     "label.suppressed_note": {
-        "en": "Groups with fewer than {k} people are not shown, nor are their people in the calibration, council and ceiling lists; the corrected roster is left out; totals cover every group, so a list can be shorter than its total",
-        "vi": "Không hiển thị số liệu của nhóm dưới {k} người, cũng không liệt kê người thuộc các nhóm đó trong danh sách đề xuất điều chỉnh, hội đồng quyết định và vượt mức trần; không kèm danh sách sau điều chỉnh; các số tổng tính trên mọi nhóm nên danh sách có thể ít hơn số tổng"},
+        "en": "Groups with fewer than {k!num} people are not shown, nor are their people in the calibration, council and ceiling lists; the corrected roster is left out; totals cover every group, so a list can be shorter than its total",
+        "vi": "Không hiển thị số liệu của nhóm dưới {k!num} người, cũng không liệt kê người thuộc các nhóm đó trong danh sách đề xuất điều chỉnh, hội đồng quyết định và vượt mức trần; không kèm danh sách sau điều chỉnh; các số tổng tính trên mọi nhóm nên danh sách có thể ít hơn số tổng"},
     "label.signed_by": {"en": "Prepared by", "vi": "Người lập biểu"},
     "label.head": {"en": "Head of unit", "vi": "Thủ trưởng đơn vị"},
     "label.sign_hint": {"en": "(signature, full name)", "vi": "(Ký, ghi rõ họ tên)"},
@@ -296,7 +306,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "column.department": {"en": "Department", "vi": "Phòng ban"},
     "column.row_no": {"en": "No.", "vi": "STT"},
     "cli.read_from": {"en": "read: {where}", "vi": "đã đọc: {where}"},
-    "cli.excess_by_scope": {"en": "excellent over the cap, per {scope}: {n}", "vi": "số vượt giới hạn tính theo {scope}: {n}"},
+    "cli.excess_by_scope": {"en": "excellent over the cap, per {scope}: {n!num}", "vi": "số vượt giới hạn tính theo {scope}: {n!num}"},
     "cli.out_is_input": {"en": "--out {path} is the input file: choose another name (the input is never overwritten)",
                          "vi": "--out {path} trùng tệp đầu vào: hãy chọn tên khác (không bao giờ ghi đè tệp đầu vào)"},
     "cli.out_folder_missing": {"en": "--out {path}: the folder {folder} does not exist; create it or choose another place",
@@ -307,22 +317,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
                      "vi": "--out {path}: cần tên tệp .xlsx hoặc .html"},
     "population.True": {"en": "yes", "vi": "có"},
     # ---- command line ----------------------------------------------------------------------
-    "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n} problem(s)",
-                           "vi": "evalkit: không dùng được dữ liệu đầu vào: {n} lỗi"},
-    "cli.more_problems": {"en": "… and {n} more", "vi": "… và {n} lỗi khác"},
+    "cli.unusable_input": {"en": "evalkit: the input cannot be used: {n!num} problem(s)",
+                           "vi": "evalkit: không dùng được dữ liệu đầu vào: {n!num} lỗi"},
+    "cli.more_problems": {"en": "… and {n!num} more", "vi": "… và {n!num} lỗi khác"},
     "cli.key_generated": {
         "en": "evalkit: pseudonymisation key generated for this run (keep it secret; set EVALKIT_PSEUDONYM_KEY to reuse): {key}",
         "vi": "evalkit: đã tạo khoá mã hoá mã cán bộ cho lần chạy này (giữ bí mật; đặt EVALKIT_PSEUDONYM_KEY để dùng lại): {key}"},
     "cli.check_summary": {
-        "en": "policy: {policy}; groups checked: {groups}; over the cap: {over}; rated excellent (each person once): {excellent}; people who must move to good: {demotions}",
-        "vi": "quy định: {policy}; số nhóm kiểm tra: {groups}; số nhóm vượt giới hạn: {over}; số người Hoàn thành xuất sắc (mỗi người tính một lần): {excellent}; số người phải chuyển xuống Hoàn thành tốt: {demotions}"},
+        "en": "policy: {policy}; groups checked: {groups!num}; over the cap: {over!num}; rated excellent (each person once): {excellent!num}; people who must move to good: {demotions!num}",
+        "vi": "quy định: {policy}; số nhóm kiểm tra: {groups!num}; số nhóm vượt giới hạn: {over!num}; số người Hoàn thành xuất sắc (mỗi người tính một lần): {excellent!num}; số người phải chuyển xuống Hoàn thành tốt: {demotions!num}"},
     "cli.note": {"en": "note: {text}", "vi": "ghi chú: {text}"},
-    "cli.input_warnings": {"en": "{n} warning(s) about the input (see the report)",
-                           "vi": "{n} cảnh báo về dữ liệu đầu vào (xem báo cáo)"},
+    "cli.input_warnings": {"en": "{n!num} warning(s) about the input (see the report)",
+                           "vi": "{n!num} cảnh báo về dữ liệu đầu vào (xem báo cáo)"},
     "cli.above_ceilings": {
-        "en": "{n} rating(s) above the Decree 90 ceiling that the file's own facts allow (listed in the report; they do not change the exit code)",
-        "vi": "{n} trường hợp xếp loại cao hơn mức tối đa Nghị định 90 cho phép theo chính số liệu trong tệp (liệt kê trong báo cáo; không ảnh hưởng mã kết thúc)"},
+        "en": "{n!num} rating(s) above the Decree 90 ceiling that the file's own facts allow (listed in the report; they do not change the exit code)",
+        "vi": "{n!num} trường hợp xếp loại cao hơn mức tối đa Nghị định 90 cho phép theo chính số liệu trong tệp (liệt kê trong báo cáo; không ảnh hưởng mã kết thúc)"},
     "cli.written": {"en": "report written to {path}", "vi": "đã ghi báo cáo vào {path}"},
+    "cli.template_written": {"en": "template written to {path}", "vi": "đã ghi mẫu nhập liệu vào {path}"},
     # ---- issue 12: regimes, routing, explanations (policies, rules) ------------------------
     "population.civil_servant": {"en": "civil servants", "vi": "công chức"},
     "population.cadre": {"en": "cadres", "vi": "cán bộ"},
@@ -390,9 +401,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "note.auto_assumed_year": {"en": "policy=auto: no year column; the rules of {year} used",
                                "vi": "chọn tự động: không có cột năm; dùng quy định của năm {year}"},
     "note.crossed_scopes_bound": {
-        "en": "{policy}: crossed scopes too large to solve exactly: {demotions} demotions proposed, at least {bound} needed",
-        "vi": "{policy}: các phạm vi đan chéo quá lớn để giải chính xác: đề xuất hạ {demotions} người, "
-              "tối thiểu cần {bound}"},
+        "en": "{policy}: crossed scopes too large to solve exactly: {demotions!num} demotions proposed, at least {bound!num} needed",
+        "vi": "{policy}: các phạm vi đan chéo quá lớn để giải chính xác: đề xuất hạ {demotions!num} người, "
+              "tối thiểu cần {bound!num}"},
     "note.count_exception_finer": {
         "en": "the count granted to {group} applies to that group; groups inside it in finer scopes keep {how}",
         "vi": "số lượng được cấp cho {group} áp dụng cho nhóm đó; các nhóm nhỏ hơn bên trong giữ {how}"},
@@ -420,15 +431,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "streamlining.outside": {"en": "{policy} governs reviews from {start} to {end}; the data has years {years}",
                              "vi": "{policy} áp dụng cho việc xem xét từ {start} đến {end}; dữ liệu có các năm {years}"},
     # ---- recruitment ----------------------------------------------------------------------
-    "recruitment.holds": {"en": "hires {hires} ≤ limit {limit}", "vi": "tuyển {hires} ≤ giới hạn {limit}"},
-    "recruitment.exceeds": {"en": "hires {hires} exceed the limit {limit} by {over}",
-                            "vi": "tuyển {hires} vượt giới hạn {limit} là {over}"},
+    "recruitment.holds": {"en": "hires {hires!num} ≤ limit {limit!num}", "vi": "tuyển {hires!num} ≤ giới hạn {limit!num}"},
+    "recruitment.exceeds": {"en": "hires {hires!num} exceed the limit {limit!num} by {over!num}",
+                            "vi": "tuyển {hires!num} vượt giới hạn {limit!num} là {over!num}"},
     "recruitment.deficit": {
-        "en": "earlier hires already exceed the allowance to date by {deficit}: no new hire is allowed",
-        "vi": "số đã tuyển các năm trước đã vượt số được phép cộng dồn là {deficit}: không được tuyển thêm"},
+        "en": "earlier hires already exceed the allowance to date by {deficit!num}: no new hire is allowed",
+        "vi": "số đã tuyển các năm trước đã vượt số được phép cộng dồn là {deficit!num}: không được tuyển thêm"},
     "recruitment.hq_exceeds": {
-        "en": "{non_hq} hires are not high-quality but only {allowed} may be ({reserved} of {quota} reserved)",
-        "vi": "{non_hq} người tuyển không thuộc nguồn chất lượng cao nhưng chỉ được {allowed} ({reserved} trong {quota} "
+        "en": "{non_hq!num} hires are not high-quality but only {allowed} may be ({reserved!num} of {quota!num} reserved)",
+        "vi": "{non_hq!num} người tuyển không thuộc nguồn chất lượng cao nhưng chỉ được {allowed} ({reserved!num} trong {quota!num} "
               "chỉ tiêu dành cho chất lượng cao)"},
     "recruitment.hq_unknown": {"en": "high-quality hires not given: reservation not checked",
                                "vi": "không có số tuyển chất lượng cao: chưa kiểm tra phần chỉ tiêu dành riêng"},
@@ -474,9 +485,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
                            "vi": "có cả cột tháng và cột quý: chỉ dùng một loại"},
     "input.no_periods": {"en": "a person has no period score", "vi": "một người không có điểm kỳ nào"},
     "note.periods_averaged": {
-        "en": "annual score = exact average of each person's {kind!kind} scores (up to {n}), then the score band "
+        "en": "annual score = exact average of each person's {kind!kind} scores (up to {n!num}), then the score band "
               "and the overrides{partial}",
-        "vi": "điểm năm = trung bình chính xác các điểm {kind!kind} của mỗi người (tối đa {n}), rồi xếp loại theo "
+        "vi": "điểm năm = trung bình chính xác các điểm {kind!kind} của mỗi người (tối đa {n!num}), rồi xếp loại theo "
               "khung điểm và các trường hợp đương nhiên không hoàn thành{partial}"},
     "kind.monthly": {"en": "monthly", "vi": "tháng"},
     "kind.quarterly": {"en": "quarterly", "vi": "quý"},
@@ -509,4 +520,84 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "explain.kind.recruitment": {"en": "recruitment", "vi": "tuyển dụng"},
     "explain.kind.streamlining": {"en": "streamlining", "vi": "tinh giản biên chế"},
     "explain.kind.rules": {"en": "bands, ceilings, levels", "vi": "khung điểm, mức trần, các mức"},
+    # ---- policy errors (policies, rules.recruitment, compliance) ------------------------------
+    "policy.unknown": {"en": "no policy named {name!r}; known: {known}",
+                       "vi": "không có quy định tên {name!r}; có: {known}"},
+    "policy.invalid_readings": {"en": "invalid readings for {name}: {problems}",
+                                "vi": "cách tính không hợp lệ cho {name}: {problems}"},
+    "policy.unknown_reading": {"en": "unknown reading {key!r} (readings: {known})",
+                               "vi": "không có cách tính {key!r} (có: {known})"},
+    "policy.not_one_of": {"en": "{key}={value!r} is not one of {choices}",
+                          "vi": "{key!reading} = {value!r} không hợp lệ; chọn một trong: {choices}"},
+    "policy.not_bool": {"en": "{key}={value!r} must be True or False",
+                        "vi": "{key!reading} = {value!r} phải là True (có) hoặc False (không)"},
+    "policy.float_fraction": {
+        "en": "{what} {value!r}: give an exact fraction such as '1/5' or Fraction(1, 5), not a float",
+        "vi": "{what!reading} {value!r}: cần phân số chính xác, ví dụ 1/5, không dùng số thập phân"},
+    "policy.not_fraction": {"en": "{what} {value!r} is not a fraction such as '1/5'",
+                            "vi": "{what!reading} {value!r} không phải là phân số (ví dụ 1/5)"},
+    "policy.negative": {"en": "{what} {value!r} must not be negative", "vi": "{what!reading} {value!r} không được âm"},
+    "policy.share_above_one": {"en": "party_excellent_share {value!r} is a share and must be at most 1",
+                               "vi": "tỷ lệ đảng viên HTXSNV {value!r} phải không lớn hơn 1 (ví dụ 18/100)"},
+    "policy.needs_party_share": {
+        "en": "{name} compares the excellent share of all staff with the share of party members rated excellent "
+              "under Party rules; give it, e.g. {how}",
+        "vi": "{name} so sánh tỷ lệ HTXSNV của toàn bộ cán bộ với tỷ lệ đảng viên được xếp loại hoàn thành xuất sắc "
+              "nhiệm vụ theo quy định của Đảng; hãy cho biết tỷ lệ này, ví dụ {how}"},
+    "policy.exception_ratio_or_count": {"en": "an exception grants either a ratio or a count, not both or neither",
+                                        "vi": "một ngoại lệ cấp hoặc một tỷ lệ hoặc một số lượng, không cả hai hay không cái nào"},
+    "policy.exception_count": {"en": "exception count {value!r} must be a whole number ≥ 0",
+                               "vi": "số lượng ngoại lệ {value!r} phải là số nguyên không âm"},
+    "policy.scope_empty": {"en": "a scope needs at least one column", "vi": "mỗi phạm vi cần ít nhất một cột"},
+    "policy.scope_columns": {"en": "scope column(s) {bad} not one of {known}",
+                             "vi": "cột phạm vi {bad} không hợp lệ; chọn trong: {known!columns}"},
+    "policy.no_scope": {"en": "at least one scope is needed", "vi": "cần ít nhất một phạm vi"},
+    "policy.file_not_mapping": {"en": "{path}: expected a mapping of policy names",
+                                "vi": "{path}: cần một bảng tên quy định"},
+    "policy.file_unknown_keys": {"en": "{path}: {name}: unknown keys {keys}",
+                                 "vi": "{path}: {name}: khóa không hợp lệ {keys}"},
+    "policy.needs_columns": {"en": "{name} needs column(s) {columns}; none present",
+                             "vi": "{name} cần các cột {columns!columns}; tệp không có"},
+    "policy.enforce_needs_roster": {"en": "enforce_cap needs a roster (one row per person), not a counts table",
+                                    "vi": "enforce_cap cần danh sách từng người (mỗi dòng một người), không phải bảng số lượng"},
+    "policy.unknown_recruitment": {"en": "no recruitment policy {name!r}; known: {known}",
+                                   "vi": "không có quy định tuyển dụng tên {name!r}; có: {known}"},
+    "policy.not_either": {"en": "{key}={value!r} is not {choices}",
+                          "vi": "{key!reading} = {value!r} không hợp lệ; chọn: {choices}"},
+    "policy.float_fraction_short": {"en": "{key}={value!r}: give an exact fraction such as '1/2'",
+                                    "vi": "{key!reading} = {value!r}: cần phân số chính xác, ví dụ 1/2"},
+    "reading.name.exception_ratio": {"en": "Exception ratio", "vi": "Tỷ lệ ngoại lệ"},
+    # ---- reading values in words (evalkit explain) ------------------------------------------
+    "word.open_end": {"en": "(no end date)", "vi": "nay"},
+    "explain.governs_open": {"en": "Governs {who} from {start} (no end date)", "vi": "Áp dụng cho {who} từ {start} đến nay"},
+    "explain.in_force_open": {"en": "In force from {start} (no end date)", "vi": "Hiệu lực từ {start} đến nay"},
+    "reading.rounding.floor": {"en": "round down", "vi": "làm tròn xuống"},
+    "reading.rounding.half_up": {"en": "round to the nearest whole number (a half rounds up)",
+                                 "vi": "làm tròn đến số nguyên gần nhất (từ 0,5 làm tròn lên)"},
+    "reading.rounding.ceil": {"en": "round up", "vi": "làm tròn lên"},
+    "reading.timing.final": {"en": "the final ratings (after any demotion)",
+                             "vi": "kết quả xếp loại cuối cùng (sau khi điều chỉnh)"},
+    "reading.timing.proposed": {"en": "the proposed ratings (before any demotion)",
+                                "vi": "kết quả xếp loại đề xuất (trước khi điều chỉnh)"},
+    "reading.period_kind.quarterly": {"en": "quarterly", "vi": "theo quý"},
+    "reading.period_kind.monthly": {"en": "monthly", "vi": "theo tháng"},
+    "reading.months_basis.calendar": {"en": "calendar months", "vi": "theo tháng dương lịch"},
+    "reading.months_basis.working_days": {"en": "working days / 22", "vi": "số ngày làm việc / 22"},
+    "reading.discipline_year.decision": {"en": "the year of the decision", "vi": "năm ra quyết định kỷ luật"},
+    "reading.discipline_year.violation": {"en": "the year of the violation", "vi": "năm xảy ra vi phạm"},
+    "reading.exclusion.pregnant": {"en": "pregnant", "vi": "đang mang thai"},
+    "reading.exclusion.maternity_leave": {"en": "on maternity leave", "vi": "đang nghỉ thai sản"},
+    "reading.exclusion.child_under_36_months": {"en": "raising a child under 36 months",
+                                                "vi": "đang nuôi con dưới 36 tháng tuổi"},
+    "reading.exclusion.under_discipline": {"en": "under discipline", "vi": "đang bị xem xét kỷ luật"},
+    "reading.exclusion.under_prosecution": {"en": "under prosecution", "vi": "đang bị truy cứu trách nhiệm hình sự"},
+    "reading.exclusion.under_inspection": {"en": "under inspection or audit", "vi": "đang bị thanh tra, kiểm tra"},
+    "reading.pooling.per_unit": {"en": "each unit on its own", "vi": "từng đơn vị riêng"},
+    "reading.pooling.pooled": {"en": "one limit for the whole province each year",
+                               "vi": "một giới hạn chung toàn tỉnh mỗi năm"},
+    "reading.exception.ratio": {"en": "{where}: ratio {ratio} granted by {granted_by} ({basis})",
+                                "vi": "{where}: tỷ lệ {ratio} do {granted_by} cho phép ({basis})"},
+    "reading.exception.count": {"en": "{where}: {count!num} excellent granted by {granted_by} ({basis})",
+                                "vi": "{where}: {count!num} người HTXSNV do {granted_by} cho phép ({basis})"},
+    "reading.exception.year": {"en": "{text}, {year}", "vi": "{text}, năm {year}"},
 }

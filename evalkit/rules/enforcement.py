@@ -47,6 +47,23 @@ def rank_basis(frame: pd.DataFrame, rows: np.ndarray, rank_by: str | None) -> tu
     return None, "person_id, larger first (no score to rank by)"
 
 
+def split_ties(group: np.ndarray, score: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """For each row, how many others in its group share its score when that tie is split (some of the
+    tied rows chosen, some not) — the choice fell inside the tie; 0 elsewhere.
+
+    >>> split_ties(np.array([0, 0, 0, 1, 1]), np.array([85., 85., 90., 70., 70.]),
+    ...            np.array([True, False, False, True, True])).tolist()
+    [1, 1, 0, 0, 0]
+    """
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    pair = np.unique(np.stack([np.asarray(group, dtype=float), score]), axis=1, return_inverse=True)[1].ravel()
+    size = np.bincount(pair)
+    taken = np.bincount(pair, weights=np.asarray(chosen, dtype=float)).astype(np.int64)
+    split = (taken[pair] > 0) & (taken[pair] < size[pair])
+    return np.where(split, size[pair] - 1, 0)
+
+
 def within_group_position(gi: np.ndarray, key: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """0-based position of each (masked) row within its group, ordered by ``key`` ascending; −1 elsewhere."""
     idx = np.arange(len(gi)) if mask is None else np.flatnonzero(mask)

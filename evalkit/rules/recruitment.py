@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..messages import Message, cite, render
+from ..messages import LocalisedError, Message, cite, date_text, render
 from ..parameters import ParameterValue, as_date, load
-from ..policies import policy_file
+from ..policies import policy_file, reading_text
 
 #: The count columns of a recruitment plan.
 PLAN_COUNT_FIELDS = ["payroll_start", "freed_streamlining", "freed_retirement", "freed_resignation", "planned_hires",
@@ -42,8 +42,12 @@ PLAN_COUNT_FIELDS = ["payroll_start", "freed_streamlining", "freed_retirement", 
 ROUNDINGS = ("floor", "half_up", "ceil")
 
 
-class RecruitmentPolicyError(ValueError):
-    pass
+class RecruitmentPolicyError(LocalisedError):
+    """A recruitment policy name or reading that does not exist: ``str(exc)`` English, ``exc.text(lang)``."""
+
+
+def _problem(code: str, **params) -> Message:
+    return Message(f"policy.{code}", params)
 
 
 @dataclass(frozen=True)
@@ -92,22 +96,22 @@ class RecruitmentPolicy:
         problems = []
         for k, v in readings.items():
             if k not in self.READINGS:
-                problems.append(f"unknown reading {k!r}")
+                problems.append(_problem("unknown_reading", key=k, known=", ".join(self.READINGS)))
             elif k in ("rounding", "high_quality_rounding") and v not in ROUNDINGS:
-                problems.append(f"{k}={v!r} is not one of {', '.join(ROUNDINGS)}")
+                problems.append(_problem("not_one_of", key=k, value=v, choices=", ".join(ROUNDINGS)))
             elif k == "freed_posts" and v not in ("same_year", "cumulative"):
-                problems.append(f"freed_posts={v!r} is not 'same_year' or 'cumulative'")
+                problems.append(_problem("not_one_of", key=k, value=v, choices="same_year, cumulative"))
             elif k == "pooling" and v not in ("per_unit", "pooled"):
-                problems.append(f"pooling={v!r} is not 'per_unit' or 'pooled'")
+                problems.append(_problem("not_one_of", key=k, value=v, choices="per_unit, pooled"))
             elif k == "high_quality_reserve_on" and v not in ("limit", "planned_hires"):
-                problems.append(f"high_quality_reserve_on={v!r} is not 'limit' or 'planned_hires'")
+                problems.append(_problem("not_one_of", key=k, value=v, choices="limit, planned_hires"))
             elif k in ("resignations_count", "pool_sources") and not isinstance(v, bool):
-                problems.append(f"{k}={v!r} must be True or False")
+                problems.append(_problem("not_bool", key=k, value=v))
             elif k in ("share_of_streamlined", "share_of_retired", "high_quality_share") and v is not None:
                 if isinstance(v, float):
-                    problems.append(f"{k}={v!r}: give an exact fraction such as '1/2'")
+                    problems.append(_problem("float_fraction_short", key=k, value=v))
         if problems:
-            raise RecruitmentPolicyError(f"invalid readings for {self.name}: " + "; ".join(problems))
+            raise RecruitmentPolicyError(_problem("invalid_readings", name=self.name, problems=problems))
         conv: dict[str, Any] = {k: (Fraction(v) if "share" in k and k != "share_kind" else v) if v is not None else None
                 for k, v in readings.items()}
         return dataclasses.replace(self, **conv)
@@ -139,11 +143,12 @@ class RecruitmentPolicy:
                       render("explain.from_source", lang, ref=cite(src.reference, lang),
                              status=render(f"status.{src.status}", lang)) if src is not None
                       else render("explain.set_here", lang))
-            lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {getattr(self, k)}  ({origin})")
+            lines.append(f"  {render(f'reading.name.{k}', lang)} ({k}) = {reading_text(k, getattr(self, k), lang)}  ({origin})")
         lines += ["", render("explain.sources", lang)]
         for ref in self.references:
-            lines.append(render("explain.parameter", lang, name=ref.name, value=str(ref.value), ref=cite(ref.reference, lang),
-                                status=render(f"status.{ref.status}", lang), start=str(ref.start)))
+            lines.append(render("explain.parameter", lang, name=ref.name, ref=cite(ref.reference, lang),
+                                value=reading_text(ref.name.rsplit(".", 1)[-1], ref.value, lang),
+                                status=render(f"status.{ref.status}", lang), start=date_text(ref.start, lang)))
         return "\n".join(lines)
 
 
@@ -166,7 +171,8 @@ def get_recruitment_policy(name: str | RecruitmentPolicy = "resolution-39-2015",
     if isinstance(name, RecruitmentPolicy):
         return name.replace(**readings) if readings else name
     if name not in _declared():
-        raise RecruitmentPolicyError(f"no recruitment policy {name!r}; known: {', '.join(recruitment_policy_names())}")
+        raise RecruitmentPolicyError(_problem("unknown_recruitment", name=name,
+                                                       known=", ".join(recruitment_policy_names())))
     spec = _declared()[name]
     start = as_date(spec["from"])
     day = max(as_date(date), start) if date is not None else start

@@ -256,8 +256,7 @@ def explain(name: str, lang: str) -> str:
         lines = [render("explain.auto", lang)]
         for pol in P.list():
             for who, start, end in pol.governs:
-                lines.append(f"  {pol.name}: " + render("explain.governs", lang, who=render(f"population.{who}", lang),
-                                                        start=str(start), end=str(end) if end else "—"))
+                lines.append(f"  {pol.name}: " + P.governs_text(who, start, end, lang))
         return "\n".join(lines)
     if kind == "recruitment":
         return get_recruitment_policy(name).describe(lang)
