@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from .. import levels as L
+from ..io.provinces import to_34
 
 COUNTS = ["n_excellent", "n_good", "n_completed", "n_not_completed"]
 
@@ -574,11 +575,9 @@ def on_current_provinces(indices: pd.DataFrame, index: str, year: int) -> pd.Dat
 
     >>> d = pd.DataFrame({"province": ["Hà Giang", "Tuyên Quang", "Quảng Ninh"], "year": 2016, "index": "PCI",
     ...                   "score": [50.0, 60.0, 70.0]})
-    >>> on_current_provinces(d, "PCI", 2016)[["province_34", "score", "n_former", "rank"]].to_dict("records")
-    [{'province_34': 'Quảng Ninh', 'score': 70.0, 'n_former': 1, 'rank': 1}, {'province_34': 'Tuyên Quang', 'score': 55.0, 'n_former': 2, 'rank': 2}]
+    >>> on_current_provinces(d, "PCI", 2016)[["province_34", "score", "n_former", "rank"]].values.tolist()
+    [['Quảng Ninh', 70.0, 1, 1], ['Tuyên Quang', 55.0, 2, 2]]
     """
-    from ..io.provinces import to_34
-
     d = indices[(indices["index"] == index) & (indices["year"] == year)].copy()
     d["province_34"] = to_34(d["province"]).to_numpy()
     unmatched = d.loc[d["province_34"].isna(), "province"].tolist()
