@@ -15,18 +15,16 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from evalkit.compliance import check_file
+from evalkit.web import running
 from evalkit.web.app import Settings, create_app
 
 ROSTER = Path(__file__).resolve().parents[1] / "data" / "sample" / "province_2026_roster.csv"
@@ -48,25 +46,18 @@ def main() -> None:
     data = ROSTER.read_bytes()
     with tempfile.TemporaryDirectory() as d:
         app = create_app(Settings(db_url=f"sqlite:///{d}/bench.db", secret_key="bench"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/api/check"
+        with running(app) as base:
+            url = f"{base}/api/check"
 
-        def upload(_):
-            t = time.perf_counter()
-            r = httpx.post(url, files={"file": ("roster.csv", data)}, data={"lang": "vi"}, timeout=600)
-            return time.perf_counter() - t, r.status_code, r.json().get("status")
+            def upload(_):
+                t = time.perf_counter()
+                r = httpx.post(url, files={"file": ("roster.csv", data)}, data={"lang": "vi"}, timeout=600)
+                return time.perf_counter() - t, r.status_code, r.json().get("status")
 
-        start = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            results = list(pool.map(upload, range(args.clients)))
-        wall = time.perf_counter() - start
-        server.should_exit = True
+            start = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                results = list(pool.map(upload, range(args.clients)))
+            wall = time.perf_counter() - start
 
     times = [r[0] for r in results]
     right = sum(1 for _, code, status in results if code == 200 and status == expected)

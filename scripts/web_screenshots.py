@@ -8,19 +8,17 @@ PNGs under docs/img/. Needs the web and test extras and `chromium` + `chromium-d
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from evalkit.web import running
 from evalkit.web.app import Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,14 +46,8 @@ def main() -> None:
     os.environ.setdefault("SE_OFFLINE", "true")
     with tempfile.TemporaryDirectory() as d:
         app = create_app(Settings(db_url=f"sqlite:///{d}/demo.db", secret_key="demo"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+        server = contextlib.ExitStack()
+        base = server.enter_context(running(app))
         opts = webdriver.ChromeOptions()
         opts.binary_location = "/usr/bin/chromium"
         for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars",
@@ -117,7 +109,7 @@ def main() -> None:
             shot(drv, "api", height=900)
         finally:
             drv.quit()
-            server.should_exit = True
+            server.close()
 
 
 if __name__ == "__main__":

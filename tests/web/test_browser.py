@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -32,26 +30,15 @@ B_CSV = ("Mã CB,Năm,Đơn vị,Đối tượng,Điểm,Xếp loại\n"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
+    from evalkit.web import running
 
     os.environ["EVALKIT_ADMIN_PASSWORD"] = PASSWORD
     try:
         app = make_app(f"sqlite:///{tmp_path_factory.mktemp('db') / 'web.db'}")
     finally:
         del os.environ["EVALKIT_ADMIN_PASSWORD"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with running(app) as url:
+        yield url
     app.state.engine.dispose()
 
 
