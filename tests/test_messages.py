@@ -14,7 +14,7 @@ from conftest import FIXTURES
 
 #: Texts that are the same in both languages on purpose (abbreviations a Vietnamese report also uses).
 SAME_IN_BOTH = {"column.n_excellent", "column.n_good", "column.n_completed", "column.n_not_completed",
-                "column.ratio", "label.version", "label.sha256"}
+                "column.ratio", "label.version", "label.sha256", "web.nav_api"}
 
 
 def _fields(template: str) -> set[str]:

@@ -23,7 +23,7 @@ from . import api, pages, rounds
 from . import db as D
 from .common import Settings, UserError, cell, is_api, lang_of, mb_text, render, when
 from .security import BodyLimitMiddleware, LoginThrottle, hash_password
-from .text import LANGS, TEXT, t
+from .text import LANGS, has_text, t
 
 log = logging.getLogger("evalkit.web")
 HERE = Path(__file__).parent
@@ -111,7 +111,7 @@ def _error_handlers(app: FastAPI) -> None:
             message = t(lang, exc.key, **exc.kw)
         elif exc.status_code == 413:
             message = t(lang, "e413", mb=mb_text(request.app.state.settings.max_upload_mb))
-        elif f"e{exc.status_code}" in TEXT["vi"]:
+        elif has_text(f"e{exc.status_code}"):
             message = t(lang, f"e{exc.status_code}")
         else:
             message = str(exc.detail)
