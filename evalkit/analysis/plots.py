@@ -17,37 +17,13 @@ import pandas as pd
 import seaborn as sns
 
 from .. import levels as L
+from ..messages import CATALOGUE, render
 
 LEVEL_COLOURS = {L.EXCELLENT: "#1b7837", L.GOOD: "#7fbf7b", L.COMPLETED: "#f1b6da", L.NOT_COMPLETED: "#c51b7d"}
 
-#: Axis and legend labels, one entry per key, in both languages.
-TEXT = {
-    "share_rated": ("share of rated staff", "tỷ lệ trên số được xếp loại"),
-    "people": ("people", "số người"),
-    "excellent_observed": ("excellent (observed)", "xuất sắc (thực tế)"),
-    "cap": ("cap", "mức tối đa"),
-    "unit_size_log": ("rated staff in unit (log scale)", "số người được xếp loại trong đơn vị (thang log)"),
-    "share_excellent": ("share rated excellent", "tỷ lệ xuất sắc"),
-    "target": ("pooled share", "tỷ lệ chung"),
-    "limits_exact": ("exact binomial limits 95% / 99.8%", "giới hạn nhị thức chính xác 95% / 99,8%"),
-    "limits_adjusted": ("99.8% limits allowing for overdispersion", "giới hạn 99,8% có tính phân tán vượt mức"),
-    "year": ("year", "năm"),
-    "payroll": ("payroll (end of year)", "biên chế (cuối năm)"),
-    "mean_provinces": ("mean of provinces (years with all provinces)", "trung bình các tỉnh (năm đủ tỉnh)"),
-    "excellent_to_good": ("excellent ÷ good", "xuất sắc ÷ tốt"),
-    "cap_line": ("cap: {cap:.0%} of good", "mức trần: {cap:.0%} số tốt"),
-    "recall_top": ("P(rated excellent | true top 20%)", "P(xuất sắc | thuộc 20% giỏi nhất thực sự)"),
-    "unit_size": ("unit size (staff)", "quy mô đơn vị (người)"),
-    "spearman": ("Spearman ρ with true performance", "tương quan Spearman với năng lực thực"),
-    "accuracy_relative": ("accuracy relative to the best attainable", "độ chính xác so với mức tốt nhất có thể"),
-    "demotions": ("demotions per replicate", "số hạ bậc mỗi lần mô phỏng"),
-    "difference": ("difference from no cap (paired, 95% interval)", "chênh lệch so với không trần (cặp, KTC 95%)"),
-    "cap_ratio": ("cap ratio (share of the base)", "tỷ lệ trần (so với cơ sở tính)"),
-    "years": ("years after the rule", "số năm sau khi áp dụng"),
-    "performance_gain": ("gain in mean true performance (sd units)", "mức tăng năng lực thực bình quân (đơn vị sd)"),
-    "projection": ("projection", "dự báo"),
-    "behaviour_share": ("strategic share {v:.0%}", "tỷ lệ đơn vị chiến lược {v:.0%}"),
-}
+def has_text(key: str) -> bool:
+    """Whether ``key`` is a figure label of the catalogue (``plot.<key>``)."""
+    return f"plot.{key}" in CATALOGUE
 
 
 def text(key: str, lang: str = "en", **fmt) -> str:
@@ -58,8 +34,7 @@ def text(key: str, lang: str = "en", **fmt) -> str:
     """
     if lang not in ("en", "vi"):
         raise ValueError(f"lang must be 'en' or 'vi', got {lang!r}")
-    s = TEXT[key][0 if lang == "en" else 1]
-    return s.format(**fmt) if fmt else s
+    return render(f"plot.{key}", lang, **fmt) if fmt else CATALOGUE[f"plot.{key}"][lang]
 
 
 def title(ax, finding: str, width: int = 72) -> None:
@@ -245,7 +220,7 @@ def intervals(summary: pd.DataFrame, metric: str, ax=None, label: str | None = N
     if "p2.5" in s.columns:
         ax.hlines(y, s["p2.5"], s["p97.5"], color="#92c5de", lw=4, alpha=0.6, zorder=0)
     ax.set_yticks(y, s["policy"])
-    ax.set_xlabel(label or (text(metric, lang) if metric in TEXT else metric))
+    ax.set_xlabel(label or (text(metric, lang) if has_text(metric) else metric))
     return fig, ax
 
 
@@ -298,7 +273,7 @@ def frontier(table: pd.DataFrame, ax=None, lang: str = "en", by: str | None = No
     if sc is not None:
         fig.colorbar(sc, ax=ax, label=text("demotions", lang))
     ax.set_xlabel(text("share_excellent", lang))
-    ax.set_ylabel(text(accuracy, lang) if accuracy in TEXT else accuracy)
+    ax.set_ylabel(text(accuracy, lang) if has_text(accuracy) else accuracy)
     return fig, ax
 
 
@@ -388,7 +363,7 @@ def accuracy_vs_strictness(table: pd.DataFrame, ax=None, lang: str = "en", accur
         names.append(f"{i}. {name}")
     ax.text(1.02, 1.0, "\n".join(names), transform=ax.transAxes, va="top", fontsize=8)
     ax.set_xlabel(text("share_excellent", lang))
-    ax.set_ylabel(text(accuracy, lang) if accuracy in TEXT else accuracy)
+    ax.set_ylabel(text(accuracy, lang) if has_text(accuracy) else accuracy)
     return fig, ax
 
 
