@@ -328,7 +328,13 @@ def _status(values) -> str:
     return next((s for s in order if s in seen), "default")
 
 
+#: Readings that take one of a few named values.
+_CHOICES = {"base": BASES, "rounding": ROUNDINGS, "timing": TIMINGS, "party_share_kind": PARTY_SHARE_KINDS,
+            "count_exception_finer_groups": FINER_GROUPS}
+
+
 def _validate_reading(key: str, value):
+    """The reading's value, checked (every problem raised names the reading and what it may be)."""
     if key == "ratio":
         return None if value is None else _fraction(value, "ratio")
     if key == "party_excellent_share":
@@ -336,25 +342,10 @@ def _validate_reading(key: str, value):
         if frac > 1:
             raise _error("share_above_one", value=value)
         return frac
-    if key == "base":
-        if value not in BASES:
-            raise _error("not_one_of", key="base", value=value, choices=", ".join(BASES))
-        return value
-    if key == "rounding":
-        if value not in ROUNDINGS:
-            raise _error("not_one_of", key="rounding", value=value, choices=", ".join(ROUNDINGS))
-        return value
-    if key == "timing":
-        if value not in TIMINGS:
-            raise _error("not_one_of", key="timing", value=value, choices=", ".join(TIMINGS))
-        return value
-    if key == "party_share_kind":
-        if value not in PARTY_SHARE_KINDS:
-            raise _error("not_one_of", key="party_share_kind", value=value, choices=", ".join(PARTY_SHARE_KINDS))
-        return value
-    if key == "count_exception_finer_groups":
-        if value not in FINER_GROUPS:
-            raise _error("not_one_of", key="count_exception_finer_groups", value=value, choices=", ".join(FINER_GROUPS))
+    choices = _CHOICES.get(key)
+    if choices is not None:
+        if value not in choices:
+            raise _error("not_one_of", key=key, value=value, choices=", ".join(choices))
         return value
     if key == "min_one":
         if not isinstance(value, bool):
