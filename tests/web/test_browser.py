@@ -66,21 +66,41 @@ def chrome(tmp_path):
 
 
 def _submit(driver, element_id: str) -> None:
-    """Click a submit button and wait until the next page replaced this one."""
-    from selenium.webdriver.support import expected_conditions as EC
+    """Click a submit button and wait until the next page replaced this one and has loaded.
+
+    The old page is marked with a property on its ``window``; a navigation gives the next page a
+    fresh ``window``, so the mark's absence (and a complete document) means the new page is there.
+    Any driver error while the page is being swapped (stale or detached nodes, "Node with given id
+    does not belong to the document") just means "not yet".
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    button = driver.find_element("id", element_id)
-    button.click()
-    WebDriverWait(driver, 60).until(EC.staleness_of(button))
-    _settled(driver)
+    driver.execute_script("window.__evalkitOldPage = true;")
+    driver.find_element("id", element_id).click()
+
+    def replaced(d) -> bool:
+        try:
+            return bool(d.execute_script(
+                "return window.__evalkitOldPage === undefined && document.readyState === 'complete';"))
+        except WebDriverException:
+            return False
+
+    WebDriverWait(driver, 60).until(replaced)
 
 
 def _settled(driver) -> None:
     """Wait until the new document has loaded (on a busy machine a read can otherwise hit the old one)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    def complete(d) -> bool:
+        try:
+            return d.execute_script("return document.readyState") == "complete"
+        except WebDriverException:
+            return False
+
+    WebDriverWait(driver, 60).until(complete)
 
 
 def _read(driver, read, tries: int = 5):
