@@ -54,23 +54,24 @@ class RawTable:
     notes: list = field(default_factory=list)
 
 
-def _decode(data: bytes, name: str) -> str:
+def _decode(data: bytes, name: str) -> tuple[str, bytes | None]:
+    """The text of a file, and its UTF-8 bytes (without a BOM) when it was UTF-8 as it stands."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode Text" saved by Excel: UTF-16 with a BOM
-        return unicodedata.normalize("NFC", data.decode("utf-16"))
+        return unicodedata.normalize("NFC", data.decode("utf-16")), None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), data
     except UnicodeDecodeError as exc:
         utf8_error = exc
     if len(data) > 3 and data[1:2] == b"\0" and data[3:4] == b"\0":  # UTF-16 LE without a BOM
         try:
-            return unicodedata.normalize("NFC", data.decode("utf-16-le"))
+            return unicodedata.normalize("NFC", data.decode("utf-16-le")), None
         except UnicodeDecodeError:
             pass
     for enc in ("cp1258",):  # Windows-1258, the Vietnamese Windows code page
         try:
-            return unicodedata.normalize("NFC", data.decode(enc))
+            return unicodedata.normalize("NFC", data.decode(enc)), None
         except UnicodeDecodeError:
             continue
     line = data[: utf8_error.start].count(b"\n") + 1
@@ -78,15 +79,69 @@ def _decode(data: bytes, name: str) -> str:
                           value=repr(data[utf8_error.start:utf8_error.start + 8]))
 
 
-def _read_csv_cells(path: Path) -> pd.DataFrame:
-    text = _decode(path.read_bytes(), str(path))
-    sample = "\n".join(text.splitlines()[:50])
+def _sniff_delimiter(text: str) -> str:
+    """``,``, ``;`` or tab, from the first 50 lines."""
+    end = -1
+    for _ in range(51):  # only the head is split into lines: the first 50 are the same as the whole text's
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    sample = "\n".join((text if end < 0 else text[:end]).splitlines()[:50])
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        delimiter = ","
-    return pd.read_csv(_io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                       skip_blank_lines=False, sep=delimiter, engine="c")
+        return ","
+
+
+def _read_csv_cells(path: Path) -> tuple[pd.DataFrame, bool]:
+    """The cells of a CSV file as text, and whether they are already clean (see :func:`_csv_cells_clean`)."""
+    text, utf8 = _decode(path.read_bytes(), str(path))
+    delimiter = _sniff_delimiter(text)
+    options = dict(header=None, dtype=str, keep_default_na=False, skip_blank_lines=False, sep=delimiter, engine="c")
+    if utf8 is None:
+        return pd.read_csv(_io.StringIO(text), **options), False
+    cells = pd.read_csv(_io.BytesIO(utf8), encoding="utf-8", **options)  # the C parser reads bytes fastest
+    return cells, _csv_cells_clean(utf8, text, delimiter, len(cells))
+
+
+#: Every character ``str.isspace`` calls a space, but the plain space (tests check the list is complete).
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_CLEAN_BYTES = bytes(b for b in range(256) if b not in b"\x00\t\x0b\x0c\r\x1c\x1d\x1e\x1f\xc2\xe2\xe3\xef")
+
+
+def _csv_cells_clean(data: bytes, text: str, delimiter: str, n_records: int) -> bool:
+    """Whether every cell the C parser reads from this UTF-8 CSV is already what :func:`_cell_text` makes of it.
+
+    Checked on the file as a whole, once, instead of cell by cell: it is NFC; it holds no invisible
+    character and no space but the plain one (line breaks only as ``\\n`` or ``\\r\\n`` between
+    records — as many records as lines, so no quoted cell holds one); and no space is doubled or
+    next to a delimiter, a quote or a line break, the only characters a cell can start or end
+    beside (quotes the parser removes included). Any doubt answers False: the cells are then
+    cleaned one distinct value at a time.
+    """
+    # one pass over the bytes finds every ASCII space character but " " and the line breaks, and the
+    # first byte of every other space or invisible character (U+0085…U+FEFF but U+1680, looked up below)
+    found = set(data.translate(None, _CLEAN_BYTES))
+    found.discard(ord(delimiter))
+    if found - {0x0D, 0xC2, 0xE2, 0xE3, 0xEF} or "\u1680" in text:
+        return False
+    if found & {0xC2, 0xE2, 0xE3, 0xEF} and any(c in text for c in _WHITESPACE[9:] + "".join(map(chr, _INVISIBLE))):
+        return False
+    if 0x0D in found and data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    if not unicodedata.is_normalized("NFC", text):
+        return False
+    if n_records != data.count(b"\n") + (not data.endswith(b"\n") and len(data) > 0):
+        return False  # a line break inside a quoted cell (or a blank last line): cleaned cell by cell
+    codes = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(codes == 0x20)
+    if not len(at):
+        return True
+    if at[0] == 0 or at[-1] == len(codes) - 1:
+        return False
+    edges = np.frombuffer((" \n\r\"" + delimiter).encode(), dtype=np.uint8)
+    return not (np.isin(codes[at - 1], edges).any() or np.isin(codes[at + 1], edges).any())
 
 
 _ZEROS_FORMAT = re.compile(r'^0+$')
@@ -262,10 +317,15 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
         return RawTable(_text_frame(cells), np.arange(1, len(cells) + 1), str(path), title, hidden, notes)
     if suffix in (".csv", ".txt", ".tsv", ""):
         try:
-            cells = _read_csv_cells(path)
+            cells, clean = _read_csv_cells(path)
         except pd.errors.EmptyDataError:
-            cells = pd.DataFrame(dtype=object)
-        return RawTable(_text_frame(cells.astype(object)), np.arange(1, len(cells) + 1), str(path), None)
+            cells, clean = pd.DataFrame(dtype=object), True
+        cells = cells.astype(object)
+        if clean:  # only the cells of short rows (missing, NaN) need a value: ""
+            cells = cells.fillna({c: "" for c in cells.columns[cells.isna().any().to_numpy()]})
+        else:
+            cells = _text_frame(cells)
+        return RawTable(cells, np.arange(1, len(cells) + 1), str(path), None)
     raise _single_problem(str(path), None, "input.unsupported_type", suffix=suffix)
 
 
@@ -471,7 +531,8 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
         header = headers.get(name, name)
         text = raw  # cleaned text already (load_raw)
         if col is None or col.kind == "text":
-            out[name] = text.replace("", None).astype(object)
+            cells = text.to_numpy(dtype=object)
+            out[name] = pd.Series(np.where(cells == "", None, cells), index=text.index, dtype=object)
             continue
         empty = text.to_numpy(dtype=object) == ""
         if col.required and col.kind != "count" and empty.any():
@@ -576,6 +637,37 @@ def _column_numbering_rows(text: pd.DataFrame, blank: np.ndarray, look: int = 3)
     return out
 
 
+def fullmatches(cells: np.ndarray, pattern: str, *, first: bool = False) -> np.ndarray:
+    """Which cells ``pattern`` matches whole (``Series.str.fullmatch``), by one search of the joined cells.
+
+    Cells are text as :func:`load_raw` gives it, which holds no line break: joined by line breaks,
+    a match of ``^(?:pattern)$`` line by line is a match of one whole cell. ``first``: stop at the
+    first match (enough to tell whether any matches). Cells that are not such text are matched one
+    by one.
+
+    >>> fullmatches(np.array(["1", "II", "", "2."], dtype=object), r"\d+\.?").tolist()
+    [True, False, False, True]
+    """
+    out = np.zeros(len(cells), dtype=bool)
+    if not len(cells):
+        return out
+    try:
+        joined = "\n".join(cells)
+    except TypeError:
+        joined = None
+    if joined is None or joined.count("\n") != len(cells) - 1 or "\r" in joined:
+        compiled = re.compile(pattern)
+        out[:] = [isinstance(v, str) and compiled.fullmatch(v) is not None for v in cells]
+        return out
+    starts = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
+    found = re.compile(f"^(?:{pattern})$", re.MULTILINE).finditer(joined)
+    if first:
+        found = [next(found, None)]
+    at = [m.start() for m in found if m is not None]
+    out[np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="left")] = True
+    return out
+
+
 def _all_cells_match(text: pd.DataFrame, pattern: re.Pattern) -> np.ndarray:
     """Rows whose every filled cell matches ``pattern`` (folded), computed once per distinct value."""
     ok = np.ones(len(text), dtype=bool)
@@ -608,7 +700,7 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
     """
     for code, row, column, value, severity, params in raw.notes:
         problems.add(code, row=row, column=column, value=value, severity=severity, **params)
-    if raw.cells.shape[0] == 0 or raw.cells.eq("").all().all():
+    if raw.cells.shape[0] == 0 or not any((raw.cells[c].to_numpy(dtype=object) != "").any() for c in raw.cells.columns):
         problems.add("input.empty_sheet" if raw.sheet else "input.empty_file", kind=kind)
         problems.raise_if_errors()
     found = _header_rows(raw, aliases)
@@ -671,14 +763,15 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
             # a totals row has no person id and its label is a word: look only there (names and numbers are many)
             look = np.flatnonzero(no_id | (col == "unit_id"))
             if col == "row_no":
-                look = look[~text[col].iloc[look].str.fullmatch(r"\d*\.?").to_numpy(dtype=bool)]
+                look = look[~fullmatches(text[col].to_numpy(dtype=object)[look], r"\d*\.?")]
             if len(look):
-                sub = _map_unique(text[col].iloc[look], lambda v: _is_total_label(L.match_key(v or "")))
-                total[look] |= sub.to_numpy(dtype=bool)
+                values = text[col].to_numpy(dtype=object)[look]
+                at, uniques = pd.factorize(values)
+                total[look] |= np.array([_is_total_label(k) for k in L.match_keys(uniques)], dtype=bool)[at]
     if "row_no" in text.columns:
-        numbered = text["row_no"].str.fullmatch(r"\d+\.?").to_numpy(dtype=bool)
-        if numbered.any():
-            total |= text["row_no"].str.match(_SECTION_NUMBER.pattern).to_numpy(dtype=bool)
+        row_no = text["row_no"].to_numpy(dtype=object)
+        if fullmatches(row_no, r"\d+\.?", first=True).any():
+            total |= fullmatches(row_no, _SECTION_NUMBER.pattern)
     total &= ~blank
     numbering = _column_numbering_rows(text, blank)  # "(1) (2) (3) …" under a printed form's header
     for i in np.flatnonzero(numbering):
@@ -834,7 +927,7 @@ def similar_names(values: pd.Series, rows: np.ndarray, header: str, problems: Pr
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
     if len(uniques) < 2:
         return values
-    keys = pd.Series([L.match_key(str(u)) for u in uniques])
+    keys = pd.Series(L.match_keys(uniques), dtype=object)
     if not keys.duplicated().any():
         return values
     used = np.bincount(codes[codes >= 0], minlength=len(uniques))
