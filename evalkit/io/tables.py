@@ -97,7 +97,8 @@ def _read_csv_cells(path: Path) -> tuple[pd.DataFrame, bool]:
     """The cells of a CSV file as text, and whether they are already clean (see :func:`_csv_cells_clean`)."""
     text, utf8 = _decode(path.read_bytes(), str(path))
     delimiter = _sniff_delimiter(text)
-    options = dict(header=None, dtype=str, keep_default_na=False, skip_blank_lines=False, sep=delimiter, engine="c")
+    # every cell as the text in the file, a missing one (a short row) as "": no conversion, no NA detection
+    options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, sep=delimiter, engine="c")
     if utf8 is None:
         return pd.read_csv(_io.StringIO(text), **options), False
     cells = pd.read_csv(_io.BytesIO(utf8), encoding="utf-8", **options)  # the C parser reads bytes fastest
@@ -123,6 +124,8 @@ def _csv_cells_clean(data: bytes, text: str, delimiter: str, n_records: int) -> 
     # one pass over the bytes finds every ASCII space character but " " and the line breaks, and the
     # first byte of every other space or invisible character (U+0085…U+FEFF but U+1680, looked up below)
     found = set(data.translate(None, _CLEAN_BYTES))
+    if delimiter in _WHITESPACE and b'"' in data:
+        return False  # a quoted cell may hold a tab, which is no delimiter there
     found.discard(ord(delimiter))
     if found - {0x0D, 0xC2, 0xE2, 0xE3, 0xEF} or "\u1680" in text:
         return False
@@ -140,8 +143,37 @@ def _csv_cells_clean(data: bytes, text: str, delimiter: str, n_records: int) -> 
         return True
     if at[0] == 0 or at[-1] == len(codes) - 1:
         return False
-    edges = np.frombuffer((" \n\r\"" + delimiter).encode(), dtype=np.uint8)
-    return not (np.isin(codes[at - 1], edges).any() or np.isin(codes[at + 1], edges).any())
+    edges = np.frombuffer(" \n\r\"".encode(), dtype=np.uint8)
+    if np.isin(codes[at - 1], edges).any() or np.isin(codes[at + 1], edges).any():
+        return False
+    # a space beside a delimiter: a cell starts or ends with it, unless the delimiter is inside quotes
+    sep = ord(delimiter)
+    beside = np.union1d(at[codes[at - 1] == sep] - 1, at[codes[at + 1] == sep] + 1)
+    if not len(beside):
+        return True
+    quotes = _quoting(codes, sep)
+    return quotes is not None and bool((np.searchsorted(quotes, beside) % 2 == 1).all())
+
+
+def _quoting(codes: np.ndarray, sep: int) -> np.ndarray | None:
+    """Positions of the quotes of a CSV file (bytes) when every one opens a cell, closes it or is doubled
+    inside it — then a position is inside quotes exactly when an odd number of quotes come before it.
+    None when a quote stands anywhere else (the C parser takes it as a letter)."""
+    quotes = np.flatnonzero(codes == 0x22)
+    if not len(quotes):
+        return quotes
+    opening, closing = quotes[0::2], quotes[1::2]
+    if len(opening) != len(closing):
+        return None
+    before = np.where(opening > 0, codes[np.maximum(opening - 1, 0)], 0x0A)  # the start of the file: a line start
+    after = np.where(closing < len(codes) - 1, codes[np.minimum(closing + 1, len(codes) - 1)], 0x0A)
+    doubled_open = np.zeros(len(opening), dtype=bool)
+    doubled_open[1:] = opening[1:] - 1 == closing[:-1]  # the second quote of "" inside a quoted cell
+    doubled_close = np.zeros(len(closing), dtype=bool)
+    doubled_close[:-1] = closing[:-1] + 1 == opening[1:]
+    opens_cell = np.isin(before, [sep, 0x0A]) | doubled_open
+    closes_cell = np.isin(after, [sep, 0x0A, 0x0D]) | doubled_close
+    return quotes if bool(opens_cell.all() and closes_cell.all()) else None
 
 
 _ZEROS_FORMAT = re.compile(r'^0+$')
@@ -320,11 +352,7 @@ def load_raw(source, sheet: str | None = None) -> RawTable:
             cells, clean = _read_csv_cells(path)
         except pd.errors.EmptyDataError:
             cells, clean = pd.DataFrame(dtype=object), True
-        cells = cells.astype(object)
-        if clean:  # only the cells of short rows (missing, NaN) need a value: ""
-            cells = cells.fillna({c: "" for c in cells.columns[cells.isna().any().to_numpy()]})
-        else:
-            cells = _text_frame(cells)
+        cells = cells.astype(object) if clean else _text_frame(cells.astype(object))
         return RawTable(cells, np.arange(1, len(cells) + 1), str(path), None)
     raise _single_problem(str(path), None, "input.unsupported_type", suffix=suffix)
 
@@ -349,6 +377,7 @@ def _cell_text(v) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_UNCLEAN_CHAR = re.compile("[" + re.escape(_WHITESPACE + "".join(map(chr, _INVISIBLE))) + "]")
 _PLAIN = re.compile(r"^(?:[!-~]+(?: [!-~]+)*)?$")  # printable ASCII, single spaces, trimmed: already clean
 
 
@@ -366,6 +395,9 @@ def _text_series(s: pd.Series) -> pd.Series:
     Cleaned once per distinct value; plain ASCII text (ids, codes, numbers as a CSV gives them)
     is already clean and kept as it is.
     """
+    cells = s.to_numpy(dtype=object)
+    if _clean_texts(cells):
+        return pd.Series(cells, index=s.index, dtype=object)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     values = np.empty(len(uniques) + 1, dtype=object)
     values[-1] = ""
@@ -377,6 +409,19 @@ def _text_series(s: pd.Series) -> pd.Series:
         if len(rest):
             values[rest] = [_cell_text(v) for v in values[rest]]
     return pd.Series(values[codes], index=s.index, dtype=object)
+
+
+def _clean_texts(cells: np.ndarray) -> bool:
+    """Whether every cell is text that :func:`_cell_text` leaves as it is, checked on the cells joined by NUL:
+    NFC, no space but single plain ones between words, no invisible character."""
+    if not len(cells) or pd.api.types.infer_dtype(cells, skipna=False) != "string":
+        return False
+    joined = "\0".join(cells)
+    if joined.count("\0") != len(cells) - 1 or joined.startswith(" ") or joined.endswith(" "):
+        return False
+    if "  " in joined or " \0" in joined or "\0 " in joined or _UNCLEAN_CHAR.search(joined):
+        return False
+    return unicodedata.is_normalized("NFC", joined)
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
