@@ -414,7 +414,7 @@ def _policy_file_at(kind: str, root: str) -> dict:
     from pathlib import Path
 
     path = Path(root) / POLICIES_SUBDIR / f"{kind}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     if not isinstance(data, dict):
         raise _error("file_not_mapping", path=str(path))
     return data

@@ -145,3 +145,100 @@ def test_a_plain_roster_file_takes_the_fast_path(tmp_path):
     cells, clean = _read_csv_cells(path)
     assert clean
     assert cells.iloc[2].tolist() == ["2", "CB002", "Trần, Thị B", "Phòng Nội vụ", "Hoàn thành tốt nhiệm vụ"]
+
+
+def records_one_by_one(df: pd.DataFrame) -> list[dict]:
+    """``records`` as it was first written: pandas' rows, each value cleaned in turn."""
+    out = []
+    for rec in df.to_dict("records"):
+        clean = {}
+        for k, v in rec.items():
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+                clean[k] = None
+            elif hasattr(v, "item"):
+                clean[k] = v.item()
+            else:
+                clean[k] = v
+        out.append(clean)
+    return out
+
+
+def test_records_column_by_column_are_the_row_by_row_ones():
+    from evalkit.compliance.lazytext import LazyText
+    from evalkit.io.writers import records
+
+    df = pd.DataFrame({
+        "int": np.array([1, 2, 3], dtype=np.int64), "uint": np.array([1, 2, 3], dtype=np.uint8),
+        "float": [1.5, np.nan, 3.0], "bool": [True, False, True], "text": ["a", None, "c"],
+        "nullable": pd.array([1, None, 3], dtype="Int64"), "flag": pd.array([True, None, False], dtype="boolean"),
+        "level": pd.Categorical(["GOOD", None, "EXCELLENT"]), "mixed": [np.int64(4), np.float64(np.nan), "x"],
+        "day": pd.to_datetime(["2026-01-01", None, "2026-03-01"]),
+        "reason": pd.array(LazyText.from_maker(lambda: ["r0", "r1"], np.array([0, -1, 1]))),
+    })
+    got, expected = records(df), records_one_by_one(df)
+    assert got == expected
+    assert [[type(v) for v in r.values()] for r in got] == [[type(v) for v in r.values()] for r in expected]
+    assert records(df.iloc[:0]) == [] and records(pd.DataFrame(index=range(2))) == [{}, {}]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["one", "many", "each"]),
+                          st.lists(st.integers(1, 6), max_size=4), st.sampled_from(["error", "warning"])), max_size=6))
+def test_problems_added_as_blocks_read_as_if_added_one_by_one(steps):
+    blocks, single = Problems(file="f.csv"), Problems(file="f.csv")
+    for how, rows, severity in steps:
+        values = [f"v{r}" for r in rows]
+        if how == "one":
+            for r, v in zip(rows, values):
+                blocks.add("input.score_range", row=r, column="Điểm", value=v, severity=severity)
+        elif how == "many":
+            blocks.add_many(rows, "Điểm", values, "input.person_twice", severity=severity, first_row=1)
+        else:
+            blocks.add_each(rows, "Xếp loại", values, "input.band_contradiction", severity=severity,
+                            given=["GOOD"] * len(rows), banded=["EXCELLENT" if r % 2 else "GOOD" for r in rows],
+                            score=[f"{90 + r:g}" for r in rows])
+        for r, v in zip(rows, values):
+            if how == "one":
+                single.add("input.score_range", row=r, column="Điểm", value=v, severity=severity)
+            elif how == "many":
+                single.add("input.person_twice", row=r, column="Điểm", value=v, severity=severity, first_row=1)
+            else:
+                single.add("input.band_contradiction", row=r, column="Xếp loại", value=v, severity=severity,
+                           given="GOOD", banded="EXCELLENT" if r % 2 else "GOOD", score=f"{90 + r:g}")
+    got, expected = blocks.frame(), single.frame()
+    assert got.astype(object).to_dict("records") == expected.astype(object).to_dict("records")
+    assert str(got["row"].dtype) == "Int64" and blocks.has_errors == single.has_errors
+
+
+def band_contradictions_row_by_row(frame: pd.DataFrame) -> pd.DataFrame:
+    """The band warnings as first written: one ``Problems.add`` per contradicting row."""
+    from evalkit.rules.bands import bands_govern, rate_by_score
+
+    problems = Problems(**frame.attrs.get("source", {}))
+    has = ~np.isnan(frame["score"].to_numpy(dtype=float, na_value=np.nan)) & frame["level"].notna().to_numpy()
+    has &= frame["level"].isin(list(L.LEVELS)).to_numpy() & bands_govern(frame)
+    flags = {k: frame[k].to_numpy()[has] for k in ("disciplined", "is_leader") if k in frame.columns}
+    banded = rate_by_score(frame["score"].to_numpy()[has], **flags).astype(object).to_numpy()
+    given = frame["level"].astype(object).to_numpy()[has]
+    idx = np.flatnonzero(has)[banded != given]
+    for i, b in zip(idx, banded[banded != given]):
+        problems.add("input.band_contradiction", row=int(frame["source_row"].iloc[i]), column="Xếp loại",
+                     value=frame["level"].iloc[i], severity="warning", given=str(frame["level"].iloc[i]),
+                     banded=str(b), score=f"{frame['score'].iloc[i]:g}")
+    return problems.frame()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["HTXSNV", "HTTNV", "HTNV", "KHTNV"]),
+                          st.sampled_from(["", "95", "89.75", "90", "70", "69,5", "50", "10", "0", "100", "-0"]),
+                          st.booleans(), st.sampled_from(["Công chức", "Viên chức"])), min_size=1, max_size=30))
+def test_band_warnings_as_arrays_are_the_row_by_row_ones(people):
+    from evalkit.compliance.check import band_contradictions
+    from evalkit.io import read_roster
+
+    raw = pd.DataFrame({"Mã CB": [f"A{i}" for i in range(len(people))], "Năm": 2026, "Đơn vị": "U",
+                        "Xếp loại": [p[0] for p in people], "Điểm": [p[1] for p in people],
+                        "Kỷ luật": ["x" if p[2] else "" for p in people], "Đối tượng": [p[3] for p in people]})
+    roster = read_roster(raw)
+    got, expected = band_contradictions(roster), band_contradictions_row_by_row(roster)
+    assert got.astype(object).to_dict("records") == expected.astype(object).to_dict("records")

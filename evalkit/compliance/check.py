@@ -332,10 +332,12 @@ def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
     differ = banded != given
     idx = np.flatnonzero(has)[differ]
     column = frame.attrs.get("headers", {}).get("level", "level")
-    for i, b in zip(idx, banded[differ], strict=True):
-        problems.add("input.band_contradiction", row=int(frame["source_row"].iloc[i]), column=column,
-                     value=frame["level"].iloc[i], severity="warning", given=str(frame["level"].iloc[i]),
-                     banded=str(b), score=f"{frame['score'].iloc[i]:g}")
+    scores = frame["score"].to_numpy(dtype=float, na_value=np.nan)[idx]
+    distinct, at = np.unique(scores.view(np.int64), return_inverse=True)  # each score (bit for bit) written once
+    score_text = np.array([f"{v:g}" for v in distinct.view(np.float64).tolist()], dtype=object)[at.reshape(-1)]
+    given_text = given[differ].astype(str)
+    problems.add_each(frame["source_row"].to_numpy()[idx], column, given_text, "input.band_contradiction",
+                      severity="warning", given=given_text, banded=banded[differ].astype(str), score=score_text)
     return problems.frame()
 
 
@@ -410,9 +412,16 @@ def council_choices(final: pd.DataFrame, covered: np.ndarray, keys: list[str], l
     table.insert(0, "council_group", g[chosen])
     table["level"] = table["level"].astype(str)
     k, m = must[g[chosen]], size[g[chosen]]
-    table["council"] = [render("council.must_move", lang, k=int(a), m=int(b)) for a, b in zip(k, m, strict=True)]
-    table["why"] = ([render("council.tie", lang, score=f"{v:g}") for v in score[chosen]] if has_score
-                    else render("council.no_score", lang))
+    must_move, tie = {}, {}  # one text per distinct count and score
+    for pair in zip(k.tolist(), m.tolist(), strict=True):
+        if pair not in must_move:
+            must_move[pair] = render("council.must_move", lang, k=pair[0], m=pair[1])
+    table["council"] = [must_move[pair] for pair in zip(k.tolist(), m.tolist(), strict=True)]
+    shown = [f"{v:g}" for v in score[chosen].tolist()] if has_score else []
+    for v in shown:
+        if v not in tie:
+            tie[v] = render("council.tie", lang, score=v)
+    table["why"] = [tie[v] for v in shown] if has_score else render("council.no_score", lang)
     table["must_move"] = k
     table["candidates"] = m
     order = ["council_group"] + [c for c in table.columns if c != "council_group"]

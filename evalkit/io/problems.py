@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..messages import render
@@ -61,7 +62,18 @@ def localise_problems(problems: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The problems table with ``message`` in ``lang``."""
     out = problems.copy()
     if len(out):
-        out["message"] = [problem_text(r, lang) for r in out[["code", "params", "message"]].to_dict("records")]
+        made: dict = {}  # one rendering per distinct code and parameters (a warning on many rows reads the same)
+
+        def text(code, params, message):
+            try:
+                key = (code, tuple(params.items()) if isinstance(params, dict) else params, message)
+                return made[key] if key in made else made.setdefault(key, problem_text(
+                    {"code": code, "params": params, "message": message}, lang))
+            except TypeError:  # a parameter that is no dict key (a list): rendered as it is
+                return problem_text({"code": code, "params": params, "message": message}, lang)
+
+        out["message"] = [text(c, p, m) for c, p, m in zip(out["code"].tolist(), out["params"].tolist(),
+                                                            out["message"].tolist(), strict=True)]
     return out
 
 
@@ -87,11 +99,19 @@ def _present(v: object) -> bool:
 
 @dataclass
 class Problems:
-    """Collects problems for one source (file and sheet)."""
+    """Collects problems for one source (file and sheet).
+
+    ``add`` records one problem; ``add_many`` and ``add_each`` record one per row of aligned arrays
+    as a block of columns (a file with a problem on every row costs no Python object per row until
+    :meth:`frame` is asked for). The table lists problems by row, and in the order they were added
+    within a row.
+    """
 
     file: str | None = None
     sheet: str | None = None
     records: list[dict] = field(default_factory=list)
+    #: blocks of many problems, each with the number of ``records`` added before it
+    blocks: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
 
     def add(self, code: str, *, row=None, column=None, value=None, severity: str = "error", **params) -> None:
         """One problem: a catalogue ``code`` and its ``params`` (see :mod:`evalkit.messages`)."""
@@ -103,20 +123,56 @@ class Problems:
 
     def add_many(self, rows, column, values, code: str, severity: str = "error", **params) -> None:
         """Add one problem per row (vectorised callers pass aligned sequences); one message for all."""
-        message = render(code, "en", **params)
-        self.records.extend(
-            {"severity": severity, "file": self.file, "sheet": self.sheet, "row": int(r), "column": column,
-             "value": None if v is None else str(v), "message": message, "code": code, "params": params}
-            for r, v in zip(rows, values, strict=True))
+        rows = np.asarray(rows, dtype=np.int64)
+        self._block(rows, column, values, code, severity, [render(code, "en", **params)] * len(rows),
+                    [params] * len(rows))
+
+    def add_each(self, rows, column, values, code: str, severity: str = "error", **params) -> None:
+        """Add one problem per row, each with its own parameters (``params``: arrays aligned with ``rows``);
+        each distinct message is rendered once.
+
+        >>> p = Problems()
+        >>> p.add_each([4, 2, 9], "Điểm", ["x", "y", "x"], "input.score_range", value=["x", "y", "x"])
+        >>> p.frame()[["row", "value"]].values.tolist()
+        [[2, 'y'], [4, 'x'], [9, 'x']]
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        names = list(params)
+        combos = list(zip(*(np.asarray(params[k], dtype=object).tolist() for k in names))) if names \
+            else [()] * len(rows)
+        if len(combos) != len(rows):
+            raise ValueError("every parameter needs one value per row")
+        made: dict[tuple, str] = {}
+        for c in dict.fromkeys(combos):
+            made[c] = render(code, "en", **dict(zip(names, c)))
+        self._block(rows, column, values, code, severity, [made[c] for c in combos],
+                    [dict(zip(names, c)) for c in combos])
+
+    def _block(self, rows: np.ndarray, column, values, code: str, severity: str, messages: list, params: list) -> None:
+        if not len(rows):
+            return
+        values = [None if v is None else str(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+        if len(values) != len(rows):
+            raise ValueError("one value per row")
+        self.blocks.append((len(self.records), pd.DataFrame(
+            {"severity": severity, "file": self.file, "sheet": self.sheet, "row": rows, "column": column,
+             "value": values, "message": messages, "code": code, "params": params}, columns=PROBLEM_COLUMNS)))
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.records, columns=PROBLEM_COLUMNS)
-        df["row"] = pd.array(df["row"], dtype="Int64")
+        parts, start = [], 0
+        for before, block in self.blocks:  # in the order added
+            parts += [pd.DataFrame(self.records[start:before], columns=PROBLEM_COLUMNS), block]
+            start = before
+        parts.append(pd.DataFrame(self.records[start:], columns=PROBLEM_COLUMNS))
+        parts = [p for p in parts if len(p)] or parts[-1:]
+        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        df["row"] = pd.array(df["row"].astype(object).where(df["row"].notna(), None), dtype="Int64")
         return df.sort_values(["row"], kind="stable", na_position="first").reset_index(drop=True)
 
     @property
     def has_errors(self) -> bool:
-        return any(r["severity"] == "error" for r in self.records)
+        return any(r["severity"] == "error" for r in self.records) or \
+            any((block["severity"] == "error").any() for _, block in self.blocks)
 
     def raise_if_errors(self) -> None:
         if self.has_errors:

@@ -20,6 +20,8 @@ import string
 from fractions import Fraction
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import levels as L
 from .catalogue import CATALOGUE
 
@@ -227,6 +229,9 @@ def number(value, lang: str = "en") -> str:
     """
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, (int, np.integer)):  # the common case, without a Fraction
+        text = f"{int(value):,}"
+        return text.replace(",", ".") if lang == "vi" else text
     try:
         x = Fraction(str(value).strip()) if isinstance(value, str) else Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
@@ -257,8 +262,18 @@ def label(name: str, lang: str = "en", /, **params) -> str:
 
 def column_label(name: str, lang: str = "en") -> str:
     """A column header (``column.<name>``); a column the catalogue does not know keeps its own name."""
-    code = f"column.{name}"
-    return render(code, lang) if code in CATALOGUE else name
+    try:
+        return _COLUMN_LABELS[name, lang]
+    except (KeyError, TypeError):  # TypeError: a name that is no dict key
+        code = f"column.{name}"
+        text = render(code, lang) if code in CATALOGUE else name
+    if isinstance(name, str) and isinstance(lang, str):
+        _COLUMN_LABELS[name, lang] = text
+    return text
+
+
+#: Column headers rendered once (the catalogue does not change while the program runs).
+_COLUMN_LABELS: dict[tuple[str, str], str] = {}
 
 
 def column_labels(lang: str = "en") -> dict[str, str]:
