@@ -575,6 +575,7 @@ def simulate_roster(population_spec: ProvinceSpec | Province | None = None, poli
     cats = np.array(L.ALL_LEVELS, dtype=object)
     out["score"] = draws["score"][0]
     out["true_performance"] = draws["theta"][0]
+    out["unit_strength"] = draws["unit_effect"][0][struct.unit_idx]  # u_j, the unit's real strength
     out["covered"] = covered
     out["strategic_unit"] = struct.strategic_unit[struct.unit_idx]
     out["level_honest"] = pd.Categorical(cats[draws["codes"][0]], dtype=L.LEVEL_DTYPE)
