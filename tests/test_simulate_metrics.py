@@ -76,3 +76,16 @@ def test_every_metric_matches_the_plain_computation(behaviour):
             for label, (tops, recall) in want_size.items():
                 assert size_rows.loc[label, "top_performers"] == tops, (name, rep, label)
                 assert size_rows.loc[label, "recall_top20"] == pytest.approx(recall, nan_ok=True), (name, rep, label)
+
+
+def test_each_replicate_is_the_documented_draw_of_its_own_seed():
+    from evalkit.simulate.experiment import replicate_seed
+    from evalkit.simulate.population import draw_scores
+
+    province = generate_province(SMALL, seed=4)
+    unit_idx = pd.Index(province.units["unit_id"]).get_indexer(province.staff["unit_id"])
+    for rep in (0, 5):
+        want = draw_scores(SMALL, province.units, unit_idx, np.random.default_rng(replicate_seed(4, rep)))
+        r = simulate_roster(province, None, seed=4, replicate=rep)
+        assert np.array_equal(r["true_performance"].to_numpy(), want["theta"][0])
+        assert np.array_equal(r["score"].to_numpy(), want["score"][0])
