@@ -643,12 +643,14 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
                 bad_row |= bad.to_numpy()
             out[name] = values
         elif col.kind == "population":
-            codes = _map_unique(text, lambda v: POPULATION_LOOKUP.get(L.match_key(v or "")))
-            bad = (codes.isna() & (text != "")).to_numpy()
+            at, uniques = pd.factorize(text.to_numpy(dtype=object))
+            known = np.array([POPULATION_LOOKUP.get(k) for k in L.match_keys(uniques)] + [None], dtype=object)
+            unknown = np.array([p is None and u != "" for p, u in zip(known[:-1], uniques, strict=True)] + [False])
+            bad = unknown[at]
             if bad.any():
                 problems.add_many(rows[bad], header, text[bad], "input.population_unknown")
                 bad_row |= bad
-            out[name] = codes.astype(object).where(codes.notna(), None)
+            out[name] = pd.Series(known[at], index=text.index, dtype=object)
     return pd.DataFrame(out, index=frame.index), bad_row
 
 
@@ -704,12 +706,13 @@ def fullmatches(cells: np.ndarray, pattern: str, *, first: bool = False) -> np.n
         compiled = re.compile(pattern)
         out[:] = [isinstance(v, str) and compiled.fullmatch(v) is not None for v in cells]
         return out
-    starts = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
     found = re.compile(f"^(?:{pattern})$", re.MULTILINE).finditer(joined)
     if first:
         found = [next(found, None)]
     at = [m.start() for m in found if m is not None]
-    out[np.searchsorted(starts, np.asarray(at, dtype=np.int64), side="left")] = True
+    if at:  # the cell of each match: the first whose end (the line break after it) is not before the match
+        ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
+        out[np.searchsorted(ends, np.asarray(at, dtype=np.int64), side="left")] = True
     return out
 
 
@@ -798,7 +801,7 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
                 problems.add("input.value_without_header", row=int(rows[first_filled]),
                              column=f"column {j + 1}", value=col_text.iloc[first_filled])
     text = body[list(names)].rename(columns=names)
-    empty = pd.DataFrame(text.to_numpy(dtype=object) == "", columns=text.columns, index=text.index)
+    empty = pd.DataFrame({c: text[c].to_numpy(dtype=object) == "" for c in text.columns}, index=text.index)
     blank = empty.all(axis=1).to_numpy()
     # totals and sections first: "Tổng cộng" in the unit column, a total label or section number in STT
     total = np.zeros(len(text), dtype=bool)
@@ -815,7 +818,7 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
                 total[look] |= np.array([_is_total_label(k) for k in L.match_keys(uniques)], dtype=bool)[at]
     if "row_no" in text.columns:
         row_no = text["row_no"].to_numpy(dtype=object)
-        if fullmatches(row_no, r"\d+\.?", first=True).any():
+        if fullmatches(row_no, r"\d+\.?", first=True).any():  # a numbered list: "I", "A." are sections
             total |= fullmatches(row_no, _SECTION_NUMBER.pattern)
     total &= ~blank
     numbering = _column_numbering_rows(text, blank)  # "(1) (2) (3) …" under a printed form's header
@@ -918,8 +921,13 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
         frame["year"] = pd.array([year] * len(frame), dtype="Int64")
     frame.insert(0, "source_row", rows.astype(np.int64))
     for col in ("unit_id", "department", "task_group"):
-        if col in frame.columns:
-            frame[col] = similar_names(frame[col], rows, headers.get(col, col), problems, merge_similar_units)
+        if col in frame.columns:  # factorised once: the similar names, and the categorical of a group key
+            codes, uniques = pd.factorize(frame[col].to_numpy(dtype=object), sort=True)
+            target = similar_codes(codes, uniques, rows, headers.get(col, col), problems, merge_similar_units)
+            if target is not None:
+                frame[col] = np.where(codes >= 0, np.asarray(uniques, dtype=object)[target][np.maximum(codes, 0)], None)
+            elif col in CATEGORY_COLUMNS:
+                frame[col] = pd.Categorical.from_codes(codes, categories=uniques)
     # duplicates: one person once a year
     key = frame[["person_id", "year"]]
     dup = key.duplicated(keep=False).to_numpy() & frame["person_id"].notna().to_numpy()
@@ -931,7 +939,7 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
                              value=pid, first_row=int(fr))
                 bad_row[np.flatnonzero(frame["source_row"].to_numpy() == r)] = True
     for col in CATEGORY_COLUMNS:  # group keys: integer codes make every grouping fast
-        if col in frame.columns:
+        if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
             frame[col] = frame[col].astype("category")
     order = ["source_row"] + [c for c in ROSTER_COLUMNS if c in frame.columns]
     frame = frame[order + [c for c in frame.columns if c not in order]]
@@ -970,11 +978,23 @@ def similar_names(values: pd.Series, rows: np.ndarray, header: str, problems: Pr
     "'Phòng Nội vụ', 'PHÒNG NỘI VỤ', 'Phong Noi vu'"
     """
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    if len(uniques) < 2:
+    target = similar_codes(codes, uniques, rows, header, problems, merge)
+    if target is None:
         return values
+    merged = np.asarray(uniques, dtype=object)[target]
+    out = np.where(codes >= 0, merged[np.maximum(codes, 0)], None)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def similar_codes(codes: np.ndarray, uniques, rows: np.ndarray, header: str, problems: Problems,
+                  merge: bool) -> np.ndarray | None:
+    """:func:`similar_names` on factorised values (``codes`` into ``uniques``, −1 for none): the
+    warnings, and when merging the unique each unique becomes (None when nothing changes)."""
+    if len(uniques) < 2:
+        return None
     keys = pd.Series(L.match_keys(uniques), dtype=object)
     if not keys.duplicated().any():
-        return values
+        return None
     used = np.bincount(codes[codes >= 0], minlength=len(uniques))
     first_row = np.full(len(uniques), np.iinfo(np.int64).max)
     np.minimum.at(first_row, codes[codes >= 0], np.asarray(rows)[codes >= 0])
@@ -991,11 +1011,7 @@ def similar_names(values: pd.Series, rows: np.ndarray, header: str, problems: Pr
                      name=str(uniques[main]))
         if merge:
             target[idx] = main
-    if not merge:
-        return values
-    merged = np.asarray(uniques, dtype=object)[target]
-    out = np.where(codes >= 0, merged[np.maximum(codes, 0)], None)
-    return pd.Series(out, index=values.index, dtype=object)
+    return target if merge else None
 
 
 def read_counts(source, sheet: str | None = None, *, errors: str = "raise", merge_similar_units: bool = False) -> pd.DataFrame:
