@@ -82,6 +82,10 @@ def match_key(text: str) -> str:
 _FOLD_SPACES = re.compile(r"[\s_\-–/]+")
 _KEY_PUNCTUATION = re.compile(r"[.,;:()\[\]\"']")
 _KEY_SPACES = re.compile(r"\s+")
+_DOUBLE_SPACES = re.compile(" {2,}")
+#: For ASCII text: what ``_FOLD_SPACES`` makes a space (ASCII spaces, ``_ - /``) and ``_KEY_PUNCTUATION`` removes.
+_ASCII_KEY_TABLE = {**{c: " " for c in range(128) if chr(c).isspace() or chr(c) in "_-/"},
+                    **dict.fromkeys(map(ord, ".,;:()[]\"'"))}
 
 
 def match_keys(texts) -> np.ndarray:
@@ -101,10 +105,17 @@ def match_keys(texts) -> np.ndarray:
         out[:] = [match_key(t) for t in texts]
         return out
     joined = unicodedata.normalize("NFD", joined)
-    table = {ord(ch): None for ch in set(joined) if unicodedata.combining(ch)}
-    table.update({ord("đ"): "d", ord("Đ"): "D"})
-    joined = _FOLD_SPACES.sub(" ", joined.translate(table).lower())
-    joined = _KEY_SPACES.sub(" ", _KEY_PUNCTUATION.sub("", joined))
+    marks = {ch for ch in set(joined) if not ch.isascii() and ch not in "đĐ"}
+    if all(unicodedata.combining(ch) for ch in marks):
+        # Vietnamese (and any Latin text): once the marks and đ go, the text is ASCII, and every step is
+        # one pass of a table — separators to a space, punctuation out — then runs of spaces collapse
+        joined = joined.replace("đ", "d").replace("Đ", "D").encode("ascii", "ignore").decode("ascii")
+        joined = _DOUBLE_SPACES.sub(" ", joined.lower().translate(_ASCII_KEY_TABLE))
+    else:
+        table = {ord(ch): None for ch in marks if unicodedata.combining(ch)}
+        table.update({ord("đ"): "d", ord("Đ"): "D"})
+        joined = _FOLD_SPACES.sub(" ", joined.translate(table).lower())
+        joined = _KEY_SPACES.sub(" ", _KEY_PUNCTUATION.sub("", joined))
     out[:] = [t.strip() for t in joined.split("\0")]
     return out
 

@@ -242,3 +242,56 @@ def test_band_warnings_as_arrays_are_the_row_by_row_ones(people):
     roster = read_roster(raw)
     got, expected = band_contradictions(roster), band_contradictions_row_by_row(roster)
     assert got.astype(object).to_dict("records") == expected.astype(object).to_dict("records")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(strings(["Phòng", "PHÒNG", "Nội", "vụ", "Đ", "đ", "ư", "ơ", "\u0301", "\u0323", " ", "  ", "\t", "-",
+                         "_", "/", ".", ",", "(", ")", "'", '"', "[", ";", ":", "1", "A", "b", "\x1f"], 8),
+                max_size=12))
+def test_match_keys_of_vietnamese_names_are_match_key_of_each(texts):
+    assert L.match_keys(texts).tolist() == [L.match_key(t) for t in texts]
+
+
+def test_vietnamese_letters_need_no_look_for_spaces_or_nfc():
+    from evalkit.io.tables import _INVISIBLE
+
+    seconds = set()  # every character that composes with one before it under NFC
+    for x in range(sys.maxunicode + 1):
+        d = unicodedata.decomposition(chr(x))
+        if d and not d.startswith("<") and len(d.split()) == 2:
+            seconds.add(chr(int(d.split()[1], 16)))
+    seconds |= {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}  # Hangul
+    latin = [chr(c) for c in list(range(0xC0, 0x1C0)) + list(range(0x1E00, 0x1F00))]
+    assert {c.encode()[0] for c in latin[:0x100]} == {0xC3, 0xC4, 0xC5, 0xC6}
+    assert {c.encode()[:2] for c in latin[0x100:]} == {b"\xe1\xb8", b"\xe1\xb9", b"\xe1\xba", b"\xe1\xbb"}
+    for c in latin + [chr(c) for c in range(0x20, 0x7F)]:
+        assert unicodedata.is_normalized("NFC", c) and not unicodedata.combining(c), c
+        assert c not in seconds and not (c.isspace() and c != " ") and ord(c) not in _INVISIBLE, c
+    assert all(c in "Phòng Nội vụ ĂÂÊÔƠƯĐăâêôơưđ" or True for c in latin)
+    assert set("ăâêôơưđĂÂÊÔƠƯĐàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ") <= set(latin)
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Windows-1258 writes it: a base letter (with its first mark, where the code page has that
+    letter) and the remaining tone mark as a combining character."""
+    out = b""
+    for c in text:
+        d = unicodedata.normalize("NFD", c)
+        ways = [c, d] + [unicodedata.normalize("NFC", d[0] + d[i]) + d[1:i] + d[i + 1:] for i in range(1, len(d))]
+        for way in ways:
+            try:
+                out += way.encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise AssertionError(f"{c!r} cannot be written in Windows-1258")
+    return out
+
+
+@pytest.mark.parametrize("encoding", ["cp1258", "utf-16"])
+def test_files_not_in_utf8_are_read_as_before(tmp_path, encoding):
+    text = "Mã CB,Đơn vị,Xếp loại\nA1,Phòng Nội vụ,Hoàn thành tốt nhiệm vụ\n"
+    path = tmp_path / "r.csv"
+    path.write_bytes(cp1258(text) if encoding == "cp1258" else text.encode(encoding))
+    assert load_raw(path).cells.to_numpy(dtype=object).tolist() == slow_cells(text).to_numpy(dtype=object).tolist()

@@ -331,6 +331,8 @@ def band_contradictions(frame: pd.DataFrame) -> pd.DataFrame:
     given = frame["level"].astype(object).to_numpy()[has]
     differ = banded != given
     idx = np.flatnonzero(has)[differ]
+    if not len(idx):
+        return problems.frame()
     column = frame.attrs.get("headers", {}).get("level", "level")
     scores = frame["score"].to_numpy(dtype=float, na_value=np.nan)[idx]
     distinct, at = np.unique(scores.view(np.int64), return_inverse=True)  # each score (bit for bit) written once

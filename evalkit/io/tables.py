@@ -94,24 +94,47 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_csv_cells(path: Path) -> tuple[pd.DataFrame, bool]:
-    """The cells of a CSV file as text, and whether they are already clean (see :func:`_csv_cells_clean`)."""
-    text, utf8 = _decode(path.read_bytes(), str(path))
-    delimiter = _sniff_delimiter(text)
+    """The cells of a CSV file as text, and whether they are already clean (see :func:`_csv_cells_clean`).
+
+    A UTF-8 file goes to the C parser as bytes, undecoded here (the parser decodes it, strictly); any
+    other (UTF-16, Windows-1258) is decoded first, and a file that is no text is an error naming the line.
+    """
+    data = path.read_bytes()
     # every cell as the text in the file, a missing one (a short row) as "": no conversion, no NA detection
-    options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, sep=delimiter, engine="c")
-    if utf8 is None:
-        return pd.read_csv(_io.StringIO(text), **options), False
-    cells = pd.read_csv(_io.BytesIO(utf8), encoding="utf-8", **options)  # the C parser reads bytes fastest
-    return cells, _csv_cells_clean(utf8, text, delimiter, len(cells))
+    options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, engine="c")
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        end = -1
+        for _ in range(51):  # the head the delimiter is sniffed from
+            end = utf8.find(b"\n", end + 1)
+            if end < 0:
+                break
+        try:
+            delimiter = _sniff_delimiter(utf8[:end if end >= 0 else len(utf8)].decode("utf-8"))
+            cells = pd.read_csv(_io.BytesIO(utf8), encoding="utf-8", sep=delimiter, **options)
+        except UnicodeDecodeError:
+            pass  # not UTF-8: decoded below
+        else:
+            return cells, _csv_cells_clean(utf8, delimiter, len(cells))
+    text, _ = _decode(data, str(path))
+    return pd.read_csv(_io.StringIO(text), sep=_sniff_delimiter(text), **options), False
 
 
 #: Every character ``str.isspace`` calls a space, but the plain space (tests check the list is complete).
 _WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-_CLEAN_BYTES = bytes(b for b in range(256) if b not in b"\x00\t\x0b\x0c\r\x1c\x1d\x1e\x1f\xc2\xe2\xe3\xef")
+#: UTF-8 lead bytes of U+00C0…U+01BF (Latin-1 and Latin Extended-A/B letters: ă, đ, ơ, ư …). With
+#: U+1E00…U+1EFF (lead E1, then B8…BB: ạ, ế, ữ …) they are every Vietnamese letter; none is a space,
+#: and none changes or composes under NFC (tests check both).
+_LATIN_LEADS = b"\xc3\xc4\xc5\xc6"
+#: Bytes that need no look in a UTF-8 CSV: ASCII but the spaces other than " " and the line break, and
+#: NUL; the continuation bytes; the lead bytes of Latin letters.
+_PLAIN_BYTES = bytes(b for b in range(256) if b not in b"\x00\t\x0b\x0c\r\x1c\x1d\x1e\x1f" and b < 0xC0
+                     or b in _LATIN_LEADS)
+_OTHER_THAN_VIETNAMESE = re.compile(rb"\xe1[^\xb8-\xbb]")
 
 
-def _csv_cells_clean(data: bytes, text: str, delimiter: str, n_records: int) -> bool:
+def _csv_cells_clean(data: bytes, delimiter: str, n_records: int) -> bool:
     """Whether every cell the C parser reads from this UTF-8 CSV is already what :func:`_cell_text` makes of it.
 
     Checked on the file as a whole, once, instead of cell by cell: it is NFC; it holds no invisible
@@ -120,21 +143,26 @@ def _csv_cells_clean(data: bytes, text: str, delimiter: str, n_records: int) -> 
     next to a delimiter, a quote or a line break, the only characters a cell can start or end
     beside (quotes the parser removes included). Any doubt answers False: the cells are then
     cleaned one distinct value at a time.
+
+    A file of ASCII and Vietnamese letters is checked on its bytes alone; one with other characters
+    is decoded and checked character by character.
     """
-    # one pass over the bytes finds every ASCII space character but " " and the line breaks, and the
-    # first byte of every other space or invisible character (U+0085…U+FEFF but U+1680, looked up below)
-    found = set(data.translate(None, _CLEAN_BYTES))
     if delimiter in _WHITESPACE and b'"' in data:
         return False  # a quoted cell may hold a tab, which is no delimiter there
+    # one pass over the bytes finds every ASCII space character but " " and the line break, and the
+    # first byte of every character that is not ASCII or a Latin letter
+    found = set(data.translate(None, _PLAIN_BYTES))
     found.discard(ord(delimiter))
-    if found - {0x0D, 0xC2, 0xE2, 0xE3, 0xEF} or "\u1680" in text:
-        return False
-    if found & {0xC2, 0xE2, 0xE3, 0xEF} and any(c in text for c in _WHITESPACE[9:] + "".join(map(chr, _INVISIBLE))):
+    if found & set(b"\x00\t\x0b\x0c\x1c\x1d\x1e\x1f"):
         return False
     if 0x0D in found and data.count(b"\r") != data.count(b"\r\n"):
         return False
-    if not unicodedata.is_normalized("NFC", text):
-        return False
+    if found - {0x0D, 0xE1} or 0xE1 in found and _OTHER_THAN_VIETNAMESE.search(data):
+        text = data.decode("utf-8")  # other characters: each space and invisible one looked for, and NFC
+        if any(c in text for c in _WHITESPACE[9:] + "".join(map(chr, _INVISIBLE))):
+            return False
+        if not unicodedata.is_normalized("NFC", text):
+            return False
     if n_records != data.count(b"\n") + (not data.endswith(b"\n") and len(data) > 0):
         return False  # a line break inside a quoted cell (or a blank last line): cleaned cell by cell
     codes = np.frombuffer(data, dtype=np.uint8)
