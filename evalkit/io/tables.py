@@ -957,8 +957,9 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
             elif col in CATEGORY_COLUMNS:
                 frame[col] = pd.Categorical.from_codes(codes, categories=uniques)
     # duplicates: one person once a year
-    key = frame[["person_id", "year"]]
-    dup = key.duplicated(keep=False).to_numpy() & frame["person_id"].notna().to_numpy()
+    dup = np.zeros(len(frame), dtype=bool)
+    if not frame["person_id"].is_unique:  # the usual file: every id once, so no pair with the year repeats
+        dup = frame[["person_id", "year"]].duplicated(keep=False).to_numpy() & frame["person_id"].notna().to_numpy()
     if dup.any():
         first_row = frame[dup].groupby(["person_id", "year"], dropna=False)["source_row"].transform("min")
         for r, pid, fr in zip(frame.loc[dup, "source_row"], frame.loc[dup, "person_id"], first_row, strict=True):
