@@ -112,7 +112,7 @@ def match_keys(texts) -> np.ndarray:
         joined = joined.replace("đ", "d").replace("Đ", "D").encode("ascii", "ignore").decode("ascii")
         joined = _DOUBLE_SPACES.sub(" ", joined.lower().translate(_ASCII_KEY_TABLE))
     else:
-        table = {ord(ch): None for ch in marks if unicodedata.combining(ch)}
+        table: dict[int, str | None] = {ord(ch): None for ch in marks if unicodedata.combining(ch)}
         table.update({ord("đ"): "d", ord("Đ"): "D"})
         joined = _FOLD_SPACES.sub(" ", joined.translate(table).lower())
         joined = _KEY_SPACES.sub(" ", _KEY_PUNCTUATION.sub("", joined))

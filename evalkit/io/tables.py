@@ -171,7 +171,7 @@ def _csv_cells_clean(data: bytes, delimiter: str, n_records: int) -> bool:
         return True
     if at[0] == 0 or at[-1] == len(codes) - 1:
         return False
-    edges = np.frombuffer(" \n\r\"".encode(), dtype=np.uint8)
+    edges = np.frombuffer(b" \n\r\"", dtype=np.uint8)
     if np.isin(codes[at - 1], edges).any() or np.isin(codes[at + 1], edges).any():
         return False
     # a space beside a delimiter: a cell starts or ends with it, unless the delimiter is inside quotes
@@ -713,7 +713,7 @@ def _column_numbering_rows(text: pd.DataFrame, blank: np.ndarray, look: int = 3)
 
 
 def fullmatches(cells: np.ndarray, pattern: str, *, first: bool = False) -> np.ndarray:
-    """Which cells ``pattern`` matches whole (``Series.str.fullmatch``), by one search of the joined cells.
+    r"""Which cells ``pattern`` matches whole (``Series.str.fullmatch``), by one search of the joined cells.
 
     Cells are text as :func:`load_raw` gives it, which holds no line break: joined by line breaks,
     a match of ``^(?:pattern)$`` line by line is a match of one whole cell. ``first``: stop at the
@@ -734,10 +734,8 @@ def fullmatches(cells: np.ndarray, pattern: str, *, first: bool = False) -> np.n
         compiled = re.compile(pattern)
         out[:] = [isinstance(v, str) and compiled.fullmatch(v) is not None for v in cells]
         return out
-    found = re.compile(f"^(?:{pattern})$", re.MULTILINE).finditer(joined)
-    if first:
-        found = [next(found, None)]
-    at = [m.start() for m in found if m is not None]
+    matches = re.compile(f"^(?:{pattern})$", re.MULTILINE).finditer(joined)
+    at = [m.start() for m in ([next(matches, None)] if first else matches) if m is not None]
     if at:  # the cell of each match: the first whose end (the line break after it) is not before the match
         ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
         out[np.searchsorted(ends, np.asarray(at, dtype=np.int64), side="left")] = True
