@@ -130,7 +130,7 @@ _LATIN_LEADS = b"\xc3\xc4\xc5\xc6"
 #: Bytes that need no look in a UTF-8 CSV: ASCII but the spaces other than " " and the line break, and
 #: NUL; the continuation bytes; the lead bytes of Latin letters.
 _PLAIN_BYTES = bytes(b for b in range(256) if b not in b"\x00\t\x0b\x0c\r\x1c\x1d\x1e\x1f" and b < 0xC0
-                     or b in _LATIN_LEADS)
+                     or b in _LATIN_LEADS + b"\xe1")
 _OTHER_THAN_VIETNAMESE = re.compile(rb"\xe1[^\xb8-\xbb]")
 
 
@@ -150,14 +150,14 @@ def _csv_cells_clean(data: bytes, delimiter: str, n_records: int) -> bool:
     if delimiter in _WHITESPACE and b'"' in data:
         return False  # a quoted cell may hold a tab, which is no delimiter there
     # one pass over the bytes finds every ASCII space character but " " and the line break, and the
-    # first byte of every character that is not ASCII or a Latin letter
+    # first byte of every character that is not ASCII or a Latin letter (E1 …: looked at below)
     found = set(data.translate(None, _PLAIN_BYTES))
     found.discard(ord(delimiter))
     if found & set(b"\x00\t\x0b\x0c\x1c\x1d\x1e\x1f"):
         return False
     if 0x0D in found and data.count(b"\r") != data.count(b"\r\n"):
         return False
-    if found - {0x0D, 0xE1} or 0xE1 in found and _OTHER_THAN_VIETNAMESE.search(data):
+    if found - {0x0D} or _OTHER_THAN_VIETNAMESE.search(data):
         text = data.decode("utf-8")  # other characters: each space and invisible one looked for, and NFC
         if any(c in text for c in _WHITESPACE[9:] + "".join(map(chr, _INVISIBLE))):
             return False
@@ -678,7 +678,9 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
             if bad.any():
                 problems.add_many(rows[bad], header, text[bad], "input.population_unknown")
                 bad_row |= bad
-            out[name] = pd.Series(known[at], index=text.index, dtype=object)
+            categories = sorted({k for k in known if k is not None})  # as astype("category") orders them
+            position = np.array([categories.index(k) if k is not None else -1 for k in known], dtype=np.int64)
+            out[name] = pd.Series(pd.Categorical.from_codes(position[at], categories=categories), index=text.index)
     return pd.DataFrame(out, index=frame.index), bad_row
 
 
@@ -736,7 +738,9 @@ def fullmatches(cells: np.ndarray, pattern: str, *, first: bool = False) -> np.n
         return out
     matches = re.compile(f"^(?:{pattern})$", re.MULTILINE).finditer(joined)
     at = [m.start() for m in ([next(matches, None)] if first else matches) if m is not None]
-    if at:  # the cell of each match: the first whose end (the line break after it) is not before the match
+    if first and at:  # any match will do: the first cell that fully matches
+        out[next(i for i, v in enumerate(cells) if re.fullmatch(pattern, v))] = True
+    elif at:  # the cell of each match: the first whose end (the line break after it) is not before the match
         ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
         out[np.searchsorted(ends, np.asarray(at, dtype=np.int64), side="left")] = True
     return out
