@@ -295,3 +295,27 @@ def test_files_not_in_utf8_are_read_as_before(tmp_path, encoding):
     path = tmp_path / "r.csv"
     path.write_bytes(cp1258(text) if encoding == "cp1258" else text.encode(encoding))
     assert load_raw(path).cells.to_numpy(dtype=object).tolist() == slow_cells(text).to_numpy(dtype=object).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), strings(["1", "2", "0", ".", ",", " ", "-", "+", "x", "000"], 7)), max_size=12))
+def test_counts_read_once_per_distinct_text_as_cell_by_cell(cells):
+    from evalkit.io.tables import _count_value, parse_count
+
+    values, codes = parse_count(pd.Series(cells, dtype=object))
+    expected = [_count_value(_cell_text(c) or "") for c in cells]
+    assert codes.tolist() == [code for _, code in expected]
+    assert [None if np.isnan(v) else v for v in values] == [None if code or np.isnan(v) else v for v, code in expected]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), strings(["x", "X", "Có", "co", "không", "1", "0", " ", "yes", "?"], 3)),
+                max_size=12))
+def test_yes_no_read_once_per_distinct_text_as_cell_by_cell(cells):
+    from evalkit.io.columns import FALSE_WORDS, TRUE_WORDS
+    from evalkit.io.tables import _parse_bool
+
+    values, bad = _parse_bool(pd.Series(cells, dtype=object))
+    keys = [L.match_key(_cell_text(c)) for c in cells]
+    assert values.tolist() == [True if k in TRUE_WORDS else False if k in FALSE_WORDS else pd.NA for k in keys]
+    assert bad.tolist() == [k not in TRUE_WORDS | FALSE_WORDS for k in keys]

@@ -560,9 +560,10 @@ def parse_count(text: pd.Series, *, clean: bool = False) -> tuple[np.ndarray, np
     >>> v[:4].tolist(), c.tolist()
     ([2000.0, 1000.0, 12.0, nan], [None, None, None, None, 'input.count_ambiguous', 'input.count_range', 'input.count_range'])
     """
-    pairs = _map_unique(text if clean else _text_series(text), lambda v: _count_value(v or ""))
-    values = np.array([p[0] for p in pairs], dtype=float)
-    codes = np.array([p[1] for p in pairs], dtype=object)
+    at, uniques = pd.factorize(text if clean else _text_series(text), use_na_sentinel=True)
+    pairs = [_count_value(u or "") for u in uniques] + [_count_value("")]  # once per distinct text; last: none
+    values = np.array([p[0] for p in pairs], dtype=float)[at]
+    codes = np.array([p[1] for p in pairs], dtype=object)[at]
     values[codes != None] = np.nan  # noqa: E711 - elementwise
     return values, codes
 
@@ -585,12 +586,13 @@ def _year_value(text: str) -> tuple[str, bool]:
 
 
 def _parse_bool(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    key = _map_unique(text, lambda v: L.match_key(_cell_text(v)))
-    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    out[key.isin(TRUE_WORDS)] = True
-    out[key.isin(FALSE_WORDS)] = False
-    bad = ~key.isin(TRUE_WORDS | FALSE_WORDS)
-    return out, bad
+    """Yes/no cells, read once per distinct text: (values, bad)."""
+    at, uniques = pd.factorize(text, use_na_sentinel=True)
+    keys = L.match_keys([_cell_text(u) for u in uniques]).tolist() + [""]  # last: a missing cell
+    yes = np.array([k in TRUE_WORDS for k in keys])[at]
+    no = np.array([k in FALSE_WORDS for k in keys])[at]
+    out = pd.Series(pd.arrays.BooleanArray(yes, ~(yes | no)), index=text.index)
+    return out, pd.Series(~(yes | no), index=text.index)
 
 
 def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Column], headers: dict[str, str],
