@@ -105,8 +105,14 @@ def renderer(code: str, lang: str = "en"):
     if "!" in template:
         conversions = set(_ANY_CONVERSION.findall(template))
         if conversions == {"num"}:  # numbers only: still one str.format per text
-            plain, nums = template.replace("!num}", "}"), set(re.findall(r"\{(\w+)!num\}", template))
-            return lambda **params: plain.format(**{k: number(v, lang) if k in nums else v for k, v in params.items()})
+            plain, nums = template.replace("!num}", "}"), tuple(set(re.findall(r"\{(\w+)!num\}", template)))
+
+            def fill(**params):  # params is this call's own dict: the numbers are written into it
+                for k in nums:
+                    if k in params:
+                        params[k] = number(params[k], lang)
+                return plain.format(**params)
+            return fill
         return lambda **params: render(code, lang, **params)
     return template.format
 
@@ -227,11 +233,11 @@ def number(value, lang: str = "en") -> str:
     >>> number(88.5, "vi"), number(1600, "vi"), number(1234567.25, "en"), number("91", "vi"), number("—", "vi")
     ('88,5', '1.600', '1,234,567.25', '91', '—')
     """
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, np.integer)):  # the common case, without a Fraction
+    if type(value) is int or isinstance(value, np.integer):  # the common case, without a Fraction
         text = f"{int(value):,}"
         return text.replace(",", ".") if lang == "vi" else text
+    if isinstance(value, bool):
+        return str(value)
     try:
         x = Fraction(str(value).strip()) if isinstance(value, str) else Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
