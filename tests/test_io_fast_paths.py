@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from evalkit import levels as L
 from evalkit.io import Problems
-from evalkit.io.tables import _WHITESPACE, _cell_text, _text_frame, fullmatches, load_raw
+from evalkit.io.tables import _WHITESPACE, _cell_text, fullmatches, load_raw
 
 # characters that make cleaning matter, and plain ones
 TRICKY = [" ", "\t", "\u00a0", "\u2007", "\u202f", "\u200b", "\u00ad", "\ufeff", "\u1680", "\u3000", "\x0b",
@@ -37,14 +37,14 @@ def strings(alphabet, max_size):
 
 
 def slow_cells(text: str) -> pd.DataFrame:
-    """Cells as the reader made them before the fast path: sniff, parse the text, clean every cell."""
+    """Cells by the obvious way: sniff, parse the text, clean every cell with ``_cell_text``."""
     try:
         delimiter = csv.Sniffer().sniff("\n".join(text.splitlines()[:50]), delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
     cells = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
                         sep=delimiter, engine="c")
-    return _text_frame(cells.astype(object))
+    return cells.astype(object).map(_cell_text)
 
 
 def test_whitespace_list_is_every_space_character():
@@ -128,12 +128,10 @@ def test_nfc_check_of_the_file_is_the_check_of_each_cell():
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(strings(TRICKY + ["\x00", "\n", "\r"], 6), min_size=1, max_size=10))
-def test_a_column_is_called_clean_only_when_every_cell_is(cells):
-    from evalkit.io.tables import _clean_texts
+def test_a_column_of_text_is_cleaned_as_cell_by_cell(cells):
+    from evalkit.io.tables import _text_series
 
-    column = np.array(cells, dtype=object)
-    if _clean_texts(column):
-        assert [_cell_text(c) for c in cells] == cells
+    assert _text_series(pd.Series(cells, dtype=object)).tolist() == [_cell_text(c) for c in cells]
 
 
 def test_a_plain_roster_file_takes_the_fast_path(tmp_path):

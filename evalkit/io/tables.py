@@ -406,6 +406,7 @@ def _cell_text(v) -> str:
 
 
 _UNCLEAN_CHAR = re.compile("[" + re.escape(_WHITESPACE + "".join(map(chr, _INVISIBLE))) + "]")
+_SPACE_BEFORE_EDGE = re.compile(" (?= |\0|$)")  # a space before a space, a NUL (a cell's end) or the end
 _PLAIN = re.compile(r"^(?:[!-~]+(?: [!-~]+)*)?$")  # printable ASCII, single spaces, trimmed: already clean
 
 
@@ -424,14 +425,17 @@ def _text_series(s: pd.Series) -> pd.Series:
     is already clean and kept as it is.
     """
     cells = s.to_numpy(dtype=object)
-    if _clean_texts(cells):
-        return pd.Series(cells, index=s.index, dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        cleaned = _clean_text_cells(cells)
+        if cleaned is not None:
+            return pd.Series(cleaned, index=s.index, dtype=object)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     values = np.empty(len(uniques) + 1, dtype=object)
     values[-1] = ""
     if len(uniques):
         u = pd.Series(uniques, dtype=object)
-        plain = u.str.match(_PLAIN.pattern).to_numpy(dtype=bool, na_value=False)
+        # fullmatch: "$" alone would let a cell ending in a line break pass as plain
+        plain = u.str.fullmatch(_PLAIN.pattern).to_numpy(dtype=bool, na_value=False)
         values[:-1] = u.to_numpy(dtype=object)
         rest = np.flatnonzero(~plain)
         if len(rest):
@@ -439,17 +443,31 @@ def _text_series(s: pd.Series) -> pd.Series:
     return pd.Series(values[codes], index=s.index, dtype=object)
 
 
-def _clean_texts(cells: np.ndarray) -> bool:
-    """Whether every cell is text that :func:`_cell_text` leaves as it is, checked on the cells joined by NUL:
-    NFC, no space but single plain ones between words, no invisible character."""
-    if not len(cells) or pd.api.types.infer_dtype(cells, skipna=False) != "string":
-        return False
+def _clean_text_cells(cells: np.ndarray) -> np.ndarray | None:
+    """Text cells (all ``str``) with :func:`_cell_text` applied to those that need it, found by a few
+    searches of the cells joined by NUL: a space character other than " " or an invisible one, a
+    doubled space, a space at a cell's edge, text that is not NFC. A column with one stray space costs
+    one cleaning, not one per cell. None when a cell holds a NUL itself (then: cell by cell)."""
     joined = "\0".join(cells)
-    if joined.count("\0") != len(cells) - 1 or joined.startswith(" ") or joined.endswith(" "):
-        return False
-    if "  " in joined or " \0" in joined or "\0 " in joined or _UNCLEAN_CHAR.search(joined):
-        return False
-    return unicodedata.is_normalized("NFC", joined)
+    if joined.count("\0") != len(cells) - 1:
+        return None
+    at = [m.start() for m in _UNCLEAN_CHAR.finditer(joined)]
+    at += [m.start() for m in _SPACE_BEFORE_EDGE.finditer(joined)]
+    at += [m.start() + 1 for m in re.finditer("\0 ", joined)]  # the space that starts the next cell
+    if joined.startswith(" "):
+        at.append(0)
+    dirty = np.zeros(len(cells), dtype=bool)
+    if at:  # the cell of each position: the first whose end (the NUL after it) is not before it
+        ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
+        dirty[np.searchsorted(ends, np.asarray(at, dtype=np.int64), side="left")] = True
+    if not unicodedata.is_normalized("NFC", joined):  # NUL never composes: each cell's NFC is its piece
+        nfc = unicodedata.normalize("NFC", joined).split("\0")
+        dirty |= np.fromiter((a != b for a, b in zip(cells.tolist(), nfc, strict=True)), dtype=bool, count=len(cells))
+    if not dirty.any():
+        return cells
+    out = cells.copy()
+    out[dirty] = [_cell_text(v) for v in cells[dirty]]
+    return out
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
