@@ -406,7 +406,6 @@ def _cell_text(v) -> str:
 
 
 _UNCLEAN_CHAR = re.compile("[" + re.escape(_WHITESPACE + "".join(map(chr, _INVISIBLE))) + "]")
-_SPACE_BEFORE_EDGE = re.compile(" (?= |\0|$)")  # a space before a space, a NUL (a cell's end) or the end
 _PLAIN = re.compile(r"^(?:[!-~]+(?: [!-~]+)*)?$")  # printable ASCII, single spaces, trimmed: already clean
 
 
@@ -451,11 +450,15 @@ def _clean_text_cells(cells: np.ndarray) -> np.ndarray | None:
     joined = "\0".join(cells)
     if joined.count("\0") != len(cells) - 1:
         return None
-    at = [m.start() for m in _UNCLEAN_CHAR.finditer(joined)]
-    at += [m.start() for m in _SPACE_BEFORE_EDGE.finditer(joined)]
-    at += [m.start() + 1 for m in re.finditer("\0 ", joined)]  # the space that starts the next cell
+    first = _UNCLEAN_CHAR.search(joined)
+    at = [m.start() for m in _UNCLEAN_CHAR.finditer(joined, first.start())] if first else []
+    for needle, offset in (("  ", 0), (" \0", 0), ("\0 ", 1)):  # plain substring searches, each only if needed
+        if needle in joined:
+            at += [m.start() + offset for m in re.finditer(needle, joined)]
     if joined.startswith(" "):
         at.append(0)
+    if joined.endswith(" "):
+        at.append(len(joined) - 1)
     dirty = np.zeros(len(cells), dtype=bool)
     if at:  # the cell of each position: the first whose end (the NUL after it) is not before it
         ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
