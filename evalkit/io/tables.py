@@ -450,7 +450,13 @@ def _clean_text_cells(cells: np.ndarray) -> np.ndarray | None:
     joined = "\0".join(cells)
     if joined.count("\0") != len(cells) - 1:
         return None
-    first = _UNCLEAN_CHAR.search(joined)
+    try:  # ASCII and Vietnamese letters only (as on a CSV's bytes): no odd space character, and NFC
+        data = joined.encode("utf-8")
+        found = set(data.translate(None, _PLAIN_BYTES)) - {0}
+        latin = not found and "\n" not in joined and not _OTHER_THAN_VIETNAMESE.search(data)
+    except UnicodeEncodeError:  # a lone surrogate
+        latin = False
+    first = None if latin else _UNCLEAN_CHAR.search(joined)
     at = [m.start() for m in _UNCLEAN_CHAR.finditer(joined, first.start())] if first else []
     for needle, offset in (("  ", 0), (" \0", 0), ("\0 ", 1)):  # plain substring searches, each only if needed
         if needle in joined:
@@ -463,7 +469,7 @@ def _clean_text_cells(cells: np.ndarray) -> np.ndarray | None:
     if at:  # the cell of each position: the first whose end (the NUL after it) is not before it
         ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1) - 1
         dirty[np.searchsorted(ends, np.asarray(at, dtype=np.int64), side="left")] = True
-    if not unicodedata.is_normalized("NFC", joined):  # NUL never composes: each cell's NFC is its piece
+    if not latin and not unicodedata.is_normalized("NFC", joined):  # NUL never composes: each cell's NFC is its piece
         nfc = unicodedata.normalize("NFC", joined).split("\0")
         dirty |= np.fromiter((a != b for a, b in zip(cells.tolist(), nfc, strict=True)), dtype=bool, count=len(cells))
     if not dirty.any():
