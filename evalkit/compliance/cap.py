@@ -356,7 +356,8 @@ def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFram
                for p in parts]
     out, held = {}, set()
     for c in columns:
-        pieces, sizes = [], []
+        pieces: list = []
+        sizes: list[int] = []
         for p, ls in zip(parts, lengths, strict=True):
             v = p.get(c)
             if isinstance(v, _PerScope):

@@ -525,14 +525,14 @@ def requirements(counts: dict[str, np.ndarray], policy: "Policy", keys=None):
     base = base_count(E, G, C, N, R, policy.base)
     rated = E + G + C + N if policy.min_one else None
     if keys is None or not policy.exceptions:  # one ratio for all: scalar arithmetic, no per-group arrays
-        num, den = ratio.numerator, ratio.denominator
-        cap = cap_of(base, num, den, policy.rounding, policy.min_one, rated)
-        d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
+        cap = cap_of(base, ratio.numerator, ratio.denominator, policy.rounding, policy.min_one, rated)
+        d = minimal_demotions(E, G, C, N, R, ratio.numerator, ratio.denominator, policy.base, policy.rounding,
+                              policy.min_one, policy.timing)
         return base, cap, d, None
     n = len(E)
-    num = np.full(n, ratio.numerator, dtype=np.int64)
-    den = np.full(n, ratio.denominator, dtype=np.int64)
-    num, den, fixed, exc_label, exempt = _exception_ratios(keys() if callable(keys) else keys, policy, num, den)
+    num, den, fixed, exc_label, exempt = _exception_ratios(keys() if callable(keys) else keys, policy,
+                                                           np.full(n, ratio.numerator, dtype=np.int64),
+                                                           np.full(n, ratio.denominator, dtype=np.int64))
     fixed = np.where(exempt & (fixed < 0), E, fixed)  # exempt: the cap is the group's own count
     cap = cap_of(base, num, den, policy.rounding, policy.min_one, rated)
     d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
