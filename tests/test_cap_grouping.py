@@ -119,9 +119,7 @@ def plain_groups(roster: pd.DataFrame, policy, readings: dict) -> pd.DataFrame:
         sub = roster if mask is None else roster[mask]
         covered = cap_module._in_scope(sub, pol, [])
         rows = sub[covered]
-        for scope, keys in cap_module._roster_scopes(sub, pol, []):
-            if not len(rows):
-                continue
+        for scope, keys in cap_module._roster_scopes(sub, pol, []):  # a regime with no group too
             g = rows.groupby(keys, dropna=False, sort=False, observed=True)
             levels = rows["level"].astype(object)
             counts = pd.DataFrame({
@@ -131,8 +129,9 @@ def plain_groups(roster: pd.DataFrame, policy, readings: dict) -> pd.DataFrame:
             ).groupby([rows[k] for k in keys], dropna=False, sort=False, observed=True).sum()
             assert len(counts) == g.ngroups
             key_values = counts.index.to_frame(index=False)
-            key_values = pd.DataFrame({k: key_values[k].astype(object).where(key_values[k].notna(), None).tolist()
-                                       for k in keys})
+            key_values = pd.DataFrame({  # numbers (years) keep the roster's type; text goes through object lists
+                k: pd.Series(key_values[k].tolist(), dtype=rows[k].dtype) if rows[k].dtype.kind in "iuf"
+                else key_values[k].astype(object).where(key_values[k].notna(), None).tolist() for k in keys})
             frames.append(cap_module._evaluate(key_values, {k: counts[k].to_numpy(dtype=np.int64) for k in counts},
                                                pol, " × ".join(scope)))
     return pd.concat(frames, ignore_index=True) if frames else None
