@@ -90,7 +90,7 @@ EXACT_TIME_LIMIT = 5.0
 
 
 def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: np.ndarray, nested: bool,
-                     report_exact: bool = False):
+                     report_exact: bool = False, attribute_scopes: bool = True):
     """Choose whom to demote among the eligible (excellent, covered) people. Pure array code.
 
     ``group_of[s]`` is each eligible person's group in scope ``s`` (finest scope first), ``need[s]``
@@ -103,8 +103,8 @@ def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: 
       the same whatever the row order. Otherwise a feasible set (people whose groups in other
       scopes still need demotions first) and the lower bound reported.
 
-    Returns ``(demoted mask, scope index that demoted)``, and whether the count is exactly minimal
-    when ``report_exact``.
+    Returns ``(demoted mask, scope index that demoted)`` (the index is None without
+    ``attribute_scopes``), and whether the count is exactly minimal when ``report_exact``.
     """
     m = len(worst)
     demoted = np.zeros(m, dtype=bool)
@@ -134,7 +134,7 @@ def select_demotions(group_of: list[np.ndarray], need: list[np.ndarray], worst: 
                         pref += (nt - np.bincount(gt[demoted], minlength=len(nt)) > 0)[gt]
                 cand = ~demoted & (extra[gs] > 0)
                 demoted |= cand & (within_group_position(gs, worst - pref * (m + 1), cand) < extra[gs])
-    by_scope = attribute(group_of, need, worst, demoted)
+    by_scope = attribute(group_of, need, worst, demoted) if attribute_scopes else None
     return (demoted, by_scope, exact) if report_exact else (demoted, by_scope)
 
 
@@ -309,26 +309,58 @@ def _two_crossed_scopes(group_of: list[np.ndarray], need: list[np.ndarray], wors
     return demoted, by_scope
 
 
-def enforce_arrays(level_codes: np.ndarray, scope_groups: list[tuple[np.ndarray, int]], covered: np.ndarray,
-                   worst_key: np.ndarray, policy: Policy, nested: bool = True) -> np.ndarray:
-    """Array core of enforcement: which rows to demote. Used by :func:`enforce_cap` and the simulator.
+class ReplicateGroups:
+    """Many draws of the same roster (the simulator's replicates), counted once, enforced under any
+    number of readings.
 
-    ``level_codes``: positions in :data:`~evalkit.levels.ALL_LEVELS`; ``scope_groups``: per scope (finest
-    first) the group number of every row and the number of groups; ``covered``: rows the policy
-    applies to; ``worst_key``: any key whose ascending order is worst first; ``nested``: whether
-    each scope's groups lie inside the next one's (then the result is minimal).
+    The same rule as :func:`evalkit.enforce_cap`: :func:`~evalkit.rules.cap.group_requirements`
+    for each group's minimal demotions, :func:`select_demotions` for whom. ``level_codes``: one row
+    per replicate of positions in :data:`~evalkit.levels.ALL_LEVELS`; ``scope_groups``: per scope
+    (finest first) the roster's group number of every row and the number of groups; ``covered``:
+    rows the policy applies to; ``worst_key``: one row per replicate (or flattened), any key whose
+    ascending order is worst first. Each replicate's groups are its own; they are counted one
+    replicate at a time (passes that stay in the cache). The counts do not depend on the reading,
+    so readings that share the roster's levels, coverage and scopes share one object.
     """
-    codes = np.where(covered, level_codes, -1)
-    eligible = np.flatnonzero(codes == L.ALL_LEVELS.index(L.EXCELLENT))
-    group_of, need = [], []
-    for gi, n_groups in scope_groups:
-        counts = counts_from_codes(gi, n_groups, codes)
-        need.append(group_requirements(counts, policy)[2])
-        group_of.append(gi[eligible])
-    demoted_e = select_demotions(group_of, need, worst_key[eligible], nested)[0]
-    demoted = np.zeros(len(level_codes), dtype=bool)
-    demoted[eligible[demoted_e]] = True
-    return demoted
+
+    def __init__(self, level_codes: np.ndarray, scope_groups: list[tuple[np.ndarray, int]], covered: np.ndarray,
+                 worst_key: np.ndarray):
+        R, n = self.shape = level_codes.shape
+        codes = np.where(covered[None, :], level_codes, -1)
+        self.eligible = np.flatnonzero(codes == L.ALL_LEVELS.index(L.EXCELLENT))
+        replicate, row = np.divmod(self.eligible, n)
+        self.counts: list[dict[str, np.ndarray]] = []
+        self.group_of: list[np.ndarray] = []
+        for gi, n_groups in scope_groups:
+            per_replicate = [counts_from_codes(gi, n_groups, codes[r]) for r in range(R)]
+            self.counts.append({k: np.concatenate([c[k] for c in per_replicate]) for k in per_replicate[0]}
+                               if R > 1 else per_replicate[0])
+            self.group_of.append(gi[row] + replicate * n_groups)
+        self.worst = np.asarray(worst_key).reshape(-1)[self.eligible]
+
+    def demoted(self, policy: Policy, nested: bool = True) -> np.ndarray:
+        """Which rows to demote (R, n) under ``policy``; ``nested``: whether each scope's groups lie
+        inside the next one's (then the result is minimal)."""
+        need = [group_requirements(c, policy)[2] for c in self.counts]
+        chosen = select_demotions(self.group_of, need, self.worst, nested, attribute_scopes=False)[0]
+        out = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
+        out[self.eligible[chosen]] = True
+        return out.reshape(self.shape)
+
+
+def enforce_replicates(level_codes: np.ndarray, scope_groups: list[tuple[np.ndarray, int]], covered: np.ndarray,
+                       worst_key: np.ndarray, policy: Policy, nested: bool = True) -> np.ndarray:
+    """Which rows to demote, replicate by replicate (:class:`ReplicateGroups` under one reading).
+
+    >>> from evalkit import policies as P
+    >>> pol = P.get("decree-335-2025", applies_to=())
+    >>> codes = np.array([[0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 1]])  # 2 excellent, 5 good; 1 and 6
+    >>> worst = np.array([[1, 2, 3, 4, 5, 6, 7], [7, 6, 5, 4, 3, 2, 1]])
+    >>> enforce_replicates(codes, [(np.zeros(7, dtype=int), 1)], np.ones(7, bool), worst, pol).astype(int)
+    array([[1, 0, 0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0, 0]])
+    """
+    return ReplicateGroups(level_codes, scope_groups, covered, worst_key).demoted(policy, nested)
 
 
 def lower_bound(group_of: list[np.ndarray], need: list[np.ndarray], nested: bool) -> int:

@@ -4,9 +4,10 @@ The province's structure (units, staff, groups) is generated once from the seed;
 draws latent performance, leniency and noise from its *own* seed (``SeedSequence([seed, 2, r])``),
 so a replicate's numbers do not depend on ``chunk``, on the executor or on how many replicates
 run. Replicates are processed in chunks, stacked so that every chunk is one vectorised pass
-through the *same* enforcement code as :func:`evalkit.enforce_cap`
-(:func:`evalkit.rules.enforcement.enforce_arrays`). Every policy runs on the same draws (common
-random numbers), so :meth:`Experiment.contrasts` gives paired differences.
+through the *same* rule code as :func:`evalkit.enforce_cap`
+(:func:`evalkit.rules.enforcement.enforce_replicates`: ``group_requirements`` for the minimal
+demotions, ``select_demotions`` for whom). Every policy runs on the same draws (common random
+numbers), so :meth:`Experiment.contrasts` gives paired differences.
 
 >>> res = compare(ProvinceSpec(n_staff=3000, n_communes=20, n_districts=2), replicates=4, seed=1,
 ...               policies={"no cap": None, "decree 335": "decree-335-2025"}, applies_to_all=True)
@@ -21,6 +22,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +30,9 @@ from scipy import stats as sps
 
 from .. import levels as L
 from .. import policies as P
-from ..rules.enforcement import enforce_arrays
+from ..rules.enforcement import ReplicateGroups, enforce_replicates
 from ..rules.bands import band_codes
-from .population import Province, ProvinceSpec, draw_scores, generate_province
+from .population import Province, ProvinceSpec, generate_province
 
 BEHAVIOURS = ("honest", "lenient", "strategic")
 SIZE_BANDS = (0, 5, 10, 20, 50, np.inf)
@@ -136,46 +138,71 @@ def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([seed, 2, replicate])
 
 
-def _draw(task: _Task) -> dict[str, np.ndarray]:
-    """The chunk's random draws and pre-cap ratings, each replicate from its own seed."""
+def _draw(task: _Task) -> dict[str, Any]:
+    """The chunk's random draws and pre-cap ratings, each replicate from its own seed.
+
+    The draws are those of :func:`~evalkit.simulate.population.draw_scores` (same generator calls in
+    the same order), written straight into the chunk's arrays.
+    """
     st = task.struct
-    R, n = task.replicates, len(st.unit_idx)
+    R, n, m = task.replicates, len(st.unit_idx), len(st.units)
     spec = st.spec.replace(leniency_sd=0.0) if task.behaviour.name == "honest" else st.spec
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("theta", "score", "unit_effect", "leniency", "disciplined",
-                                                           "upgrade_u")}
+    mu, k = spec.score_scale()
+    unit_effect, leniency = np.empty((R, m)), np.empty((R, m))
+    theta, noise = np.empty((R, n)), np.empty((R, n))
+    disciplined = np.empty((R, n), dtype=bool)
+    upgrade_u = np.empty((R, n)) if task.behaviour.name == "strategic" else None  # drawn last: skipping it changes nothing
     for r in range(R):
         rng = np.random.default_rng(replicate_seed(task.seed, task.first_replicate + r))
-        d = draw_scores(spec, st.units, st.unit_idx, rng, replicates=1)
-        for k in ("theta", "score", "unit_effect", "leniency"):
-            parts[k].append(d[k][0])
-        parts["disciplined"].append(rng.random(n) < spec.disciplined_share)
-        parts["upgrade_u"].append(rng.random(n))
-    draws = {k: np.stack(v) for k, v in parts.items()}
-    codes = band_codes(draws["score"])
-    codes[draws.pop("disciplined")] = _NC
+        unit_effect[r] = rng.normal(0.0, spec.unit_effect_sd, m)
+        leniency[r] = rng.normal(0.0, spec.leniency_sd, m)
+        rng.standard_normal(n, out=theta[r])
+        noise[r] = rng.normal(0.0, spec.noise_sd, n)
+        disciplined[r] = rng.random(n) < spec.disciplined_share
+        if upgrade_u is not None:
+            rng.random(n, out=upgrade_u[r])
+    theta += np.take(unit_effect, st.unit_idx, axis=1)
+    raw = np.take(leniency, st.unit_idx, axis=1)  # score = μ + λ_j + k (θ + ε), on the step grid, in 0–100
+    raw += mu
+    noise += theta
+    noise *= k
+    raw += noise
+    raw /= spec.score_step
+    np.rint(raw, out=raw)
+    raw *= spec.score_step
+    score = np.clip(raw, 0, 100, out=raw)
+    steps = np.rint(score / spec.score_step).astype(np.int64)
+    top_step = round(100 / spec.score_step)
+    if top_step * spec.score_step == 100:  # every score is steps × step: bands from a lookup table
+        codes = band_codes(np.arange(top_step + 1) * spec.score_step).astype(np.int8)[steps]
+    else:
+        codes = band_codes(score).astype(np.int8)
+    codes[disciplined] = _NC
     codes[:, ~st.rated] = _NR
     # worst first: lowest score, ties by the larger person index first — an integer key, no sort
-    steps = np.rint(draws["score"] / spec.score_step).astype(np.int64)
-    draws["worst"] = (steps * (n + 1) + (n - np.arange(n))[None, :]).ravel()
-    draws["codes"] = codes
-    return draws
+    steps *= n + 1
+    steps += n - np.arange(n)
+    return {"theta": theta, "score": score, "unit_effect": unit_effect, "leniency": leniency,
+            "upgrade_u": upgrade_u, "codes": codes, "worst": steps.ravel(), "_cache": {}}
 
 
 def _enforce_codes(task: _Task, draws: dict, codes: np.ndarray, covered: np.ndarray, pol: P.Policy) -> np.ndarray:
     """Demotion mask (R, n) of minimal enforcement of ``pol`` on ``codes``."""
-    st = task.struct
-    R, n = codes.shape
-    scopes = sorted(pol.scopes, key=len, reverse=True)
+    scopes = [tuple(s) for s in sorted(pol.scopes, key=len, reverse=True)]
     nested = all(set(scopes[j]) <= set(scopes[i]) for i in range(len(scopes)) for j in range(i + 1, len(scopes)))
-    groups = []
-    for scope in scopes:
-        gi, ng = _scope_codes(st, scope)
-        groups.append(((gi[None, :] + (np.arange(R) * ng)[:, None]).ravel(), ng * R))
-    return enforce_arrays(codes.ravel(), groups, np.tile(covered, R), draws["worst"], pol, nested).reshape(R, n)
+    groups = [_scope_codes(task.struct, scope) for scope in scopes]
+    if codes is not draws["codes"]:  # a strategic report: its own levels
+        return enforce_replicates(codes, groups, covered, draws["worst"], pol, nested)
+    key = ("groups", tuple(scopes), covered.tobytes())  # shared by every reading of the drawn levels
+    cache = draws["_cache"]
+    if key not in cache:
+        cache[key] = ReplicateGroups(codes, groups, covered, draws["worst"])
+    return cache[key].demoted(pol, nested)
 
 
-def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Final level codes (R, n), the covered mask (n,) and the reported pre-cap codes under one policy.
+def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Under one policy: the reported pre-cap level codes (R, n), the covered mask (n,) and the
+    demotion mask (R, n; None under no cap). Final levels: the reported ones, demoted → GOOD.
 
     Strategic units best-respond to ``pol`` (see :class:`Behaviour`): they move COMPLETED up where
     the base counts GOOD, then report as EXCELLENT exactly the best-scored people that minimal
@@ -186,79 +213,158 @@ def _enforce(task: _Task, draws: dict, pol: P.Policy | None) -> tuple[np.ndarray
     covered = _covered(st, pol, task.applies_to_all)
     codes = draws["codes"]
     if pol is None:
-        return codes, covered, codes
+        return codes, covered, None
     if task.behaviour.name == "strategic":
         gaming = (st.strategic_unit[st.unit_idx] & covered)[None, :]
         if pol.base in ("good", "good_or_better") and task.behaviour.upgrade_completed > 0:
             move = gaming & (codes == _COMP) & (draws["upgrade_u"] < task.behaviour.upgrade_completed)
-            codes = np.where(move, _GOOD, codes)
-        proposal = np.where(gaming & (codes == _GOOD), _EXC, codes)
+            codes = np.where(move, _GOOD, codes).astype(np.int8)
+        proposal = np.where(gaming & (codes == _GOOD), _EXC, codes).astype(np.int8)
         trimmed = _enforce_codes(task, draws, proposal, covered, pol.replace(timing="final"))
         best = np.where(trimmed, _GOOD, proposal)  # the largest set the reading lets the unit keep
-        codes = np.where(gaming, best, codes)
-    demoted = _enforce_codes(task, draws, codes, covered, pol)
-    return np.where(demoted, _GOOD, codes), covered, codes
+        codes = np.where(gaming, best, codes).astype(np.int8)
+    return codes, covered, _enforce_codes(task, draws, codes, covered, pol)
+
+
+#: The person classes metrics are counted in: strategic unit × strong unit × true top 20 % × unit size band.
+_CLASSES = 2 * 2 * 2 * len(SIZE_LABELS)
+_K = len(L.ALL_LEVELS) + 1  # the levels, and one more for people the policy does not cover
+
+
+def _chunk_classes(task: _Task, draws: dict) -> np.ndarray:
+    """Per (replicate, person): replicate × person class, the part of the metrics' counting key that
+    no policy changes (the level is added as ``level × R × classes``)."""
+    st = task.struct
+    R, n = draws["codes"].shape
+    theta = draws["theta"]
+    top = theta >= np.quantile(theta, 0.8, axis=1, keepdims=True)  # the true top 20 % of everyone drawn
+    strong = draws["unit_effect"] >= np.quantile(draws["unit_effect"], 0.8, axis=1, keepdims=True)
+    strong_person = np.take(strong.ravel(), (st.unit_idx[None, :] + (np.arange(R) * strong.shape[1])[:, None]))
+    fixed = (st.strategic_unit[st.unit_idx].astype(np.int32) * 2) * 2 * len(SIZE_LABELS) + st.size_band
+    key = np.asarray(strong_person, dtype=np.int32) * (2 * len(SIZE_LABELS))
+    key += top * len(SIZE_LABELS)
+    key += fixed[None, :]
+    key += (np.arange(R, dtype=np.int32) * _CLASSES)[:, None]
+    return key.ravel()
+
+
+def _covered_ranks(draws: dict, covered: np.ndarray) -> np.ndarray:
+    """Each covered person's rank by latent performance among the covered (0 = lowest), centred on
+    its mean; 0 for the others. Continuous draws: no ties."""
+    cache = draws["_cache"]
+    key = ("ranks", covered.tobytes())
+    if key not in cache:
+        if "order" not in cache:
+            cache["order"] = np.argsort(draws["theta"], axis=1)
+        order = cache["order"]
+        R, n = order.shape
+        n_c = int(covered.sum())
+        if n_c < n:  # the covered, in latent order: the same number in every replicate
+            order = order[covered[order]].reshape(R, n_c)
+        ranks = np.zeros((R, n))
+        np.put_along_axis(ranks, order, np.arange(n_c) - (n_c - 1) / 2.0, axis=1)
+        cache[key] = ranks.ravel()
+    return cache[key]
+
+
+def _spearman_from_sums(counts: np.ndarray, rank_sums: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Spearman correlation between latent ranks and levels (better level = higher, mid-ranks for tied
+    levels), and the largest one any rating with the same level counts can reach, per row.
+
+    ``counts[r, c]`` people at level code ``c`` and ``rank_sums[r, c]`` the sum of their centred
+    latent ranks. The best rating hands the levels out in true order; its level mid-ranks then equal
+    the mean true rank of each block, so ρ_best = √(var(level mid-ranks) / var(ranks)).
+    """
+    counts, sums = counts[:, ::-1], rank_sums[:, ::-1]  # worst level first: ascending value
+    mid_c = np.cumsum(counts, axis=1) - counts + (counts - 1) / 2.0 - (n - 1) / 2.0
+    var_level = (counts * mid_c**2).sum(axis=1)
+    var_theta = n * (n * n - 1) / 12.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (mid_c * sums).sum(axis=1) / np.sqrt(var_level * var_theta), np.sqrt(var_level / var_theta)
+
+
+def _level_table(level_codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    R, n = level_codes.shape
+    k = len(L.ALL_LEVELS)
+    idx = (np.arange(R)[:, None] * k + level_codes).ravel()
+    return np.bincount(idx, weights=None if weights is None else weights.ravel(), minlength=R * k).reshape(R, k)
+
+
+def _level_class_table(draws: dict, classes: np.ndarray, codes: np.ndarray, covered: np.ndarray):
+    """People and sums of centred latent ranks per (level or not covered, replicate, person class)."""
+    R = codes.shape[0]
+    level = codes if covered.all() else np.where(covered, codes, _K - 1)
+    key = level.astype(np.int32).ravel() * (R * _CLASSES)
+    key += classes
+    size = _K * R * _CLASSES
+    return (np.bincount(key, minlength=size).reshape(_K, R, _CLASSES),
+            np.bincount(key, weights=_covered_ranks(draws, covered), minlength=size).reshape(_K, R, _CLASSES))
 
 
 def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One chunk of replicates through every policy: tidy metrics and the by-size table."""
-    st = task.struct
-    R, n = task.replicates, len(st.unit_idx)
+    """One chunk of replicates through every policy: tidy metrics and the by-size table.
+
+    Every metric comes from a table of people (and of the sums of their latent ranks, for
+    Spearman's ρ) per level × replicate × person class (strategic unit, strong unit, true top 20 %,
+    size band). The table of the reported levels takes two ``bincount`` passes over everyone (once
+    for all policies that share those levels); a policy's final table moves only its demoted
+    people from EXCELLENT to GOOD.
+    """
+    R = task.replicates
     draws = _draw(task)
-    theta = draws["theta"]
-    top = theta >= np.quantile(theta, 0.8, axis=1, keepdims=True)
-    strong = draws["unit_effect"] >= np.quantile(draws["unit_effect"], 0.8, axis=1, keepdims=True)
-    strong_person = np.take_along_axis(strong, np.broadcast_to(st.unit_idx, (R, n)), axis=1)
+    classes = _chunk_classes(task, draws)
+    nb = len(SIZE_LABELS)
+    tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     rows, size_rows = [], []
-    theta_rank_cache: dict[bytes, np.ndarray] = {}
     for name, pol in task.policies:
-        final, covered, reported = _enforce(task, draws, pol)
-        dem = final != reported
-        c = slice(None) if covered.all() else covered  # a view, not a copy, when everyone is covered
-        fin = final[:, c]
-        exc = fin == _EXC
+        reported, covered, demoted = _enforce(task, draws, pol)
+        key = (id(reported), covered.tobytes())
+        if key not in tables:
+            tables[key] = _level_class_table(draws, classes, reported, covered)
+        people, rank_sums = (t.copy() for t in tables[key])
+        demotions = np.zeros(R, dtype=np.int64)
+        if demoted is not None:
+            moved = np.flatnonzero(demoted)
+            n_moved = np.bincount(classes[moved], minlength=R * _CLASSES).reshape(R, _CLASSES)
+            rank_moved = np.bincount(classes[moved], weights=_covered_ranks(draws, covered)[moved],
+                                     minlength=R * _CLASSES).reshape(R, _CLASSES)
+            people[_EXC] -= n_moved
+            people[_GOOD] += n_moved
+            rank_sums[_EXC] -= rank_moved
+            rank_sums[_GOOD] += rank_moved
+            demotions = n_moved.sum(axis=1)
+        shape = (_K, R, 2, 2, 2, nb)  # level, replicate, strategic, strong, top, size band
+        cov = people.reshape(shape)[:-1]  # the covered people only
         n_c = int(covered.sum())
-        key = covered.tobytes()
-        if key not in theta_rank_cache:
-            theta_rank_cache[key] = _ranks(theta[:, c])
-        rho = _spearman_levels(theta_rank_cache[key], fin)
-        rho_best = _spearman_best(fin)
-        top_c = top[:, c]
-        n_exc = exc.sum(axis=1)
-        n_top = top_c.sum(axis=1)
+        rho, rho_best = _spearman_from_sums(cov.sum(axis=(2, 3, 4, 5)).T, rank_sums[:-1].sum(axis=2).T, n_c)
+        exc = cov[_EXC]  # (R, strategic, strong, top, band)
+        everyone = cov.sum(axis=0)
+        n_exc = exc.sum(axis=(1, 2, 3, 4))
+        hits, tops = exc[:, :, :, 1].sum(axis=(1, 2)), everyone[:, :, :, 1].sum(axis=(1, 2))  # (R, band)
+        n_top = tops.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            precision = (exc & top_c).sum(axis=1) / n_exc
-            recall = (exc & top_c).sum(axis=1) / n_top
+            precision = hits.sum(axis=1) / n_exc
+            recall = hits.sum(axis=1) / n_top
             # the best any rating with the same number excellent could do
             precision_relative = precision / np.minimum(1.0, n_top / n_exc)
             recall_relative = recall / np.minimum(1.0, n_exc / n_top)
-            accuracy_relative = rho / rho_best
-            strong_c = strong_person[:, c]
-            rec_strong = (exc & top_c & strong_c).sum(axis=1) / (top_c & strong_c).sum(axis=1)
-            rec_other = (exc & top_c & ~strong_c).sum(axis=1) / (top_c & ~strong_c).sum(axis=1)
-            gaming_c = st.strategic_unit[st.unit_idx][c]
-            share_gaming = exc[:, gaming_c].mean(axis=1) if gaming_c.any() else np.full(R, np.nan)
-            share_other = exc[:, ~gaming_c].mean(axis=1) if (~gaming_c).any() else np.full(R, np.nan)
+            by_strong = exc[:, :, :, 1].sum(axis=(1, 3)) / everyone[:, :, :, 1].sum(axis=(1, 3))  # (R, strong)
+            by_gaming = exc.sum(axis=(2, 3, 4)) / everyone.sum(axis=(2, 3, 4))  # (R, strategic)
+            size_recall = hits / tops
         rows.append(pd.DataFrame({
             "replicate": task.first_replicate + np.arange(R), "policy": name, "covered": n_c,
-            "share_excellent_before": (reported[:, c] == _EXC).mean(axis=1), "share_excellent": n_exc / n_c,
-            "demotions": dem[:, c].sum(axis=1), "spearman": rho, "spearman_best": rho_best,
-            "accuracy_relative": accuracy_relative, "precision_top20": precision,
+            "share_excellent_before": (n_exc + demotions) / n_c, "share_excellent": n_exc / n_c,
+            "demotions": demotions, "spearman": rho, "spearman_best": rho_best,
+            "accuracy_relative": rho / rho_best, "precision_top20": precision,
             "precision_relative": precision_relative, "recall_top20": recall,
-            "recall_relative": recall_relative, "strong_unit_penalty": rec_other - rec_strong,
-            "strategic_gain": share_gaming - share_other, **task.tag,
+            "recall_relative": recall_relative, "strong_unit_penalty": by_strong[:, 0] - by_strong[:, 1],
+            "strategic_gain": by_gaming[:, 1] - by_gaming[:, 0], **task.tag,
         }))
-        band = st.size_band[c]
-        nb = len(SIZE_LABELS)
-        idx = (np.arange(R)[:, None] * nb + band[None, :])
-        hits = np.bincount(idx[top_c], weights=exc[top_c], minlength=R * nb).reshape(R, nb)
-        tops = np.bincount(idx[top_c], minlength=R * nb).reshape(R, nb)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            size_rows.append(pd.DataFrame({
-                "replicate": np.repeat(task.first_replicate + np.arange(R), nb), "policy": name,
-                "unit_size": pd.Categorical(np.tile(np.array(SIZE_LABELS, dtype=object), R), categories=SIZE_LABELS,
-                                            ordered=True), "top_performers": tops.ravel(),
-                "recall_top20": (hits / tops).ravel(), **task.tag}))
+        size_rows.append(pd.DataFrame({
+            "replicate": np.repeat(task.first_replicate + np.arange(R), nb), "policy": name,
+            "unit_size": pd.Categorical(np.tile(np.array(SIZE_LABELS, dtype=object), R), categories=SIZE_LABELS,
+                                        ordered=True), "top_performers": tops.ravel(),
+            "recall_top20": size_recall.ravel(), **task.tag}))
     return pd.concat(rows, ignore_index=True), pd.concat(size_rows, ignore_index=True)
 
 
@@ -272,34 +378,17 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 def _spearman_levels(theta_rank: np.ndarray, level_codes: np.ndarray) -> np.ndarray:
     """Spearman correlation per row between latent ranks and levels (better level = higher), mid-ranks
-    for tied levels. Uses per-level sums, so the cost is one weighted ``bincount``."""
-    R, n = level_codes.shape
-    k = len(L.ALL_LEVELS)
-    value = (k - 1) - level_codes  # EXCELLENT highest
-    idx = (np.arange(R)[:, None] * k + value).ravel()
-    counts = np.bincount(idx, minlength=R * k).reshape(R, k)
-    centred = theta_rank - (n - 1) / 2.0  # ranks 0..n-1 without ties
-    sums = np.bincount(idx, weights=centred.ravel(), minlength=R * k).reshape(R, k)
-    mid = np.cumsum(counts, axis=1) - counts + (counts - 1) / 2.0
-    mid_c = mid - (n - 1) / 2.0  # level mid-ranks have the same mean, (n-1)/2
-    cov = (mid_c * sums).sum(axis=1)
-    var_level = (counts * mid_c**2).sum(axis=1)
-    var_theta = n * (n * n - 1) / 12.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return cov / np.sqrt(var_level * var_theta)
+    for tied levels, from per-level counts and rank sums (:func:`_spearman_from_sums`)."""
+    n = level_codes.shape[1]
+    sums = _level_table(level_codes, theta_rank - (n - 1) / 2.0)
+    return _spearman_from_sums(_level_table(level_codes), sums, n)[0]
 
 
 def _spearman_best(level_codes: np.ndarray) -> np.ndarray:
     """The largest Spearman correlation with a continuous true ranking that any rating with these
-    level counts can reach: levels handed out in true order. Its level mid-ranks then equal the mean
-    true rank of each block, so ρ_best = √(var(level mid-ranks) / var(ranks))."""
-    R, n = level_codes.shape
-    k = len(L.ALL_LEVELS)
-    value = (k - 1) - level_codes
-    counts = np.bincount((np.arange(R)[:, None] * k + value).ravel(), minlength=R * k).reshape(R, k)
-    mid_c = np.cumsum(counts, axis=1) - counts + (counts - 1) / 2.0 - (n - 1) / 2.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt((counts * mid_c**2).sum(axis=1) / (n * (n * n - 1) / 12.0))
+    level counts can reach (:func:`_spearman_from_sums`)."""
+    counts = _level_table(level_codes)
+    return _spearman_from_sums(counts, np.zeros(counts.shape), level_codes.shape[1])[1]
 
 
 def _t_summary(frame: pd.DataFrame, keys: list[str], value: str, level: float) -> pd.DataFrame:
@@ -570,11 +659,13 @@ def simulate_roster(population_spec: ProvinceSpec | Province | None = None, poli
     struct = _structure(province, beh, seed)
     task = _Task(struct, [], beh, seed, replicate, 1, applies_to_all)
     draws = _draw(task)
-    final, covered, reported = _enforce(task, draws, pol)
+    reported, covered, demoted = _enforce(task, draws, pol)
+    final = reported if demoted is None else np.where(demoted, _GOOD, reported)
     out = province.staff.drop(columns=["level", "score", "score_general", "score_task", "true_performance"]).copy()
     cats = np.array(L.ALL_LEVELS, dtype=object)
     out["score"] = draws["score"][0]
     out["true_performance"] = draws["theta"][0]
+    out["unit_strength"] = draws["unit_effect"][0][struct.unit_idx]  # u_j, the unit's real strength
     out["covered"] = covered
     out["strategic_unit"] = struct.strategic_unit[struct.unit_idx]
     out["level_honest"] = pd.Categorical(cats[draws["codes"][0]], dtype=L.LEVEL_DTYPE)
