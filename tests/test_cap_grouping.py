@@ -87,6 +87,9 @@ def test_coarser_counts_without_the_finer_groups_in_order():
     counts, _ = unit.counts(slots)
     assert counts["n_excellent"].tolist() == [1, 2] and counts["n_good"].tolist() == [1, 1]
     assert unit.index.tolist() == [1, 0, 1, 1, 0]
+    assert unit.groups_of(np.array([4, 0])).tolist() == [0, 1]
+    fresh = Partition(None, 2, np.array([0, 3]), finest, np.array([1, 0, 1]))  # before its index is made
+    assert fresh.groups_of(np.array([4, 0, 2])).tolist() == [0, 1, 1]
 
 
 # ------------------------------------------------------------------ the groups table

@@ -689,7 +689,7 @@ def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, note
     for (scope, keys), part in zip(scopes, parts, strict=True):
         counts = part.counts(slots)[0]
         need = requirements(counts, pol, lambda part=part, keys=keys: part.key_frame(frame, keys))[2]
-        info.append((scope, keys, part, counts, need, part.index[eligible]))
+        info.append((scope, keys, part, counts, need, part.groups_of(eligible)))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
     group_of, need = [i[5] for i in info], [i[4] for i in info]
     if nested or len(info) == 1:  # each pass orders only its candidates, within their groups

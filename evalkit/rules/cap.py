@@ -251,6 +251,13 @@ class Partition:
                 self._index = np.asarray(self.parent, dtype=np.int64)[self.finer.index]
         return self._index
 
+    def groups_of(self, rows: np.ndarray) -> np.ndarray:
+        """The group of each of ``rows`` (64-bit), without making a coarser partition's whole ``index``."""
+        if self._index is None and self._given is None:
+            assert self.finer is not None and self.parent is not None
+            return np.asarray(self.parent, dtype=np.int64)[self.finer.groups_of(rows)]
+        return self.index[rows]
+
     def key_frame(self, frame: pd.DataFrame, keys: list[str], groups: np.ndarray | None = None) -> pd.DataFrame:
         """The key values of each group, or of ``groups`` (categoricals come back as object arrays of their values)."""
         rows = self.first if groups is None else self.first[groups]
