@@ -329,6 +329,10 @@ def _stack(pieces: list, lengths: list[int]):
         if all(isinstance(p.categories.dtype, pd.StringDtype) and p.categories.dtype == text
                and (not len(p) or p.codes.min() >= 0) for p in pieces):  # labels of different parts (scopes)
             if pd.concat([pd.Series(p[:1]) for p in pieces], ignore_index=True).dtype == text:  # pandas' rule
+                if all(len(p.categories) == 1 for p in pieces):  # one label a part: repeated, not recoded
+                    labels = list(dict.fromkeys(p.categories[0] for p in pieces))
+                    codes = np.repeat([labels.index(p.categories[0]) for p in pieces], [len(p) for p in pieces])
+                    return pd.Index(labels, dtype=text).take(codes).array
                 cat = pd.api.types.union_categoricals(pieces)
                 return cat.categories.take(cat.codes).array  # the labels' text, no conversion per row
     some = next(p for p in pieces if p is not None)

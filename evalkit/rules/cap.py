@@ -81,17 +81,17 @@ def minimal_demotions(E, G, C, N, R, num, den, base="good", rounding="floor", mi
     condition ``E − d ≤ cap(base(d))`` is monotone in ``d`` because the base never shrinks.
     """
     E, G, C, N, R = (np.asarray(x, dtype=np.int64) for x in (E, G, C, N, R))
-    rated = E + G + C + N
-    if timing == "proposed":
-        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
-    if timing != "final":
+    if timing not in ("proposed", "final"):
         raise ValueError(f"unknown timing {timing!r}")
-    if base != "good":  # the base does not move when EXCELLENT becomes GOOD: the whole excess
-        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
-    if rounding == "floor" and not min_one:
+    if timing == "final" and base == "good" and rounding == "floor" and not min_one:
         # E − d ≤ ⌊(G + d)·num/den⌋  ⟺  E·den − G·num ≤ d·(num + den): the least d in closed form
         num, den = np.asarray(num, dtype=np.int64), np.asarray(den, dtype=np.int64)
         return np.maximum(-((G * num - E * den) // (num + den)), 0)
+    rated = E + G + C + N
+    if timing == "proposed":
+        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
+    if base != "good":  # the base does not move when EXCELLENT becomes GOOD: the whole excess
+        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
 
     def ok(d):
         return E - d <= cap_of(base_count(E - d, G + d, C, N, R, base), num, den, rounding, min_one, rated)
