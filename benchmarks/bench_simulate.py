@@ -7,7 +7,8 @@ before timing, the plain loop and the engine must leave the same number rated ex
 replicate. Prints medians and ratios (peer / engine, per round).
 
     python benchmarks/bench_simulate.py [--scale 1.0] [--workers 2]
-    python benchmarks/bench_simulate.py --scaling      # 1 → 2 worker processes, small sizes
+    python benchmarks/bench_simulate.py --scaling      # 1 → 2 worker processes
+    python benchmarks/bench_simulate.py --sweep-scaling  # the ratio × behaviour sweep on a dask LocalCluster, 1 → 2 workers
     python benchmarks/bench_simulate.py --national     # 2.1 M staff × 100 replicates × 2 policies, peak memory
 """
 
@@ -117,6 +118,35 @@ def scaling(replicates: int, staff: int, repeat: int) -> None:
     print(f"  speed-up 1 → 2: {out[1][0] / out[2][0]:.2f}×")
 
 
+def sweep_scaling(replicates: int, staff: int, repeat: int) -> None:
+    """The research sweep (10 ratios × 3 strategic shares, beside no cap) on a dask.distributed
+    LocalCluster with 1 and 2 worker processes: wall time (median of ``repeat``), results equal."""
+    from distributed import Client, LocalCluster
+
+    from evalkit.simulate import sweep
+
+    province = generate_province(ProvinceSpec(n_staff=staff), seed=1)
+    grid = {"strategic_share": [0.0, 0.3, 0.6]}
+    out = {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+                Client(cl) as client:
+            ex = client.get_executor()
+            sweep(province, behaviour_grid=grid, replicates=2, seed=1, executor=ex)  # warm the workers
+            times = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                res = sweep(province, behaviour_grid=grid, replicates=replicates, seed=1, chunk=10, executor=ex)
+                times.append(time.perf_counter() - t)
+        out[workers] = (statistics.median(times), res.results)
+    assert out[1][1].equals(out[2][1]), "results must not depend on the number of workers"
+    print(f"sweep: {staff:,} staff × {replicates} replicates × 3 strategic shares × (10 ratios + no cap), "
+          f"dask LocalCluster, median of {repeat}:")
+    for w, (t, _) in out.items():
+        print(f"  {w} worker(s): {t:6.2f} s")
+    print(f"  speed-up 1 → 2: {out[1][0] / out[2][0]:.2f}×")
+
+
 def national(replicates: int, chunk: int, workers: int) -> None:
     """The national scale in chunks: time and peak resident memory (this process and its workers)."""
     t = time.perf_counter()
@@ -144,13 +174,17 @@ def main(argv=None) -> list:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peer-replicates", type=int, default=2, help="replicates each peer runs per round (scaled)")
     ap.add_argument("--scaling", action="store_true", help="1 → 2 worker processes on a small case")
+    ap.add_argument("--sweep-scaling", action="store_true", help="the sweep on dask.distributed, 1 → 2 workers")
     ap.add_argument("--national", action="store_true", help="2.1 M staff × 100 replicates × 2 policies")
     ap.add_argument("--staff", type=int, default=33_373)
     ap.add_argument("--chunk", type=int, default=2)
-    ap.add_argument("--replicates", type=int, help="replicates for --scaling (16) or --national (100)")
+    ap.add_argument("--replicates", type=int, help="replicates for --scaling (200), --sweep-scaling (40) or --national (100)")
     args = ap.parse_args(argv)
     if args.scaling:
-        scaling(args.replicates or 16, args.staff, args.repeat)
+        scaling(args.replicates or 200, args.staff, args.repeat)
+        return []
+    if args.sweep_scaling:
+        sweep_scaling(args.replicates or 40, args.staff, args.repeat)
         return []
     if args.national:
         national(args.replicates or 100, args.chunk, args.workers)
