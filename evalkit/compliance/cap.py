@@ -26,7 +26,7 @@ from .. import levels as L
 from .. import policies as P
 from ..io import COUNT_LEVELS, group_columns, read_any
 from ..messages import Message, cite, column_label, percent, render, renderer
-from ..rules.cap import COUNT_NAMES, KeyCoder, counts_from_slots, group_requirements, level_index, level_slots
+from ..rules.cap import COUNT_NAMES, KeyCoder, Partition, category_values, level_index, level_slots, requirements
 from ..rules.enforcement import lower_bound, rank_basis, select_demotions, split_ties, within_group_position, worst_first
 from ..rules.ordering import nested_demotions
 from .lazytext import LazyText
@@ -103,8 +103,13 @@ def _in_scope(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]) -> np
             if col == "is_leader":
                 values = values.astype("boolean").fillna(False)
             if isinstance(values.dtype, pd.CategoricalDtype):  # decide per category, then look up each row's code
-                ok = np.r_[np.asarray(values.cat.categories.isin(list(allowed)), dtype=bool), False]
-                mask &= ok[values.cat.codes.to_numpy()]  # code −1 (missing) reads the final False
+                ok = np.asarray(values.cat.categories.isin(list(allowed)), dtype=bool)
+                codes = values.array.codes
+                if ok.all():  # every category allowed: only a missing value is outside
+                    if len(codes) and codes.min() < 0:
+                        mask &= codes >= 0
+                else:
+                    mask &= np.r_[ok, False][codes]  # code −1 (missing) reads the final False
             else:
                 mask &= values.isin(list(allowed)).to_numpy()
         else:
@@ -121,20 +126,103 @@ def _constant(value: str, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
+class _NoLabels:
+    """The exception column of groups under no exception: n times None, made only as the groups table is built."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def array(self) -> np.ndarray:
+        return np.empty(self.n, dtype=object)  # all None
+
+
+class _Keys:
+    """A categorical key column's value for each group, kept as codes into the column's categories
+    until the groups table is built (then turned into text once, for every scope together)."""
+
+    __slots__ = ("codes", "dtype")
+
+    def __init__(self, codes: np.ndarray, dtype: pd.CategoricalDtype):
+        self.codes, self.dtype = codes, dtype
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def values(self):
+        """The values as one scope's groups table holds them (see :func:`_part_column`)."""
+        return _part_column(pd.DataFrame({"k": category_values(self.codes, self.dtype)},
+                                         index=pd.RangeIndex(len(self.codes)))["k"])
+
+
+def _part_column(v: pd.Series):
+    """A key column of one scope's groups: numpy where pandas would make it numpy (numbers, nothing known),
+    else the extension array as it is (text): no conversion."""
+    plain = isinstance(v.dtype, np.dtype) or not len(v) or (pd.isna(v.iloc[0]) and bool(v.isna().all()))
+    return v.to_numpy() if plain else v.array
+
+
+def _group_keys(frame: pd.DataFrame, part: Partition, keys: list[str], groups: np.ndarray | None = None,
+                coder: KeyCoder | None = None) -> dict:
+    """The key columns of a partition's groups (or of ``groups``) for :func:`_evaluate_columns`: a categorical
+    column as codes (:class:`_Keys`), numbers as numpy, other columns as :func:`_part_column` makes them.
+    ``coder``: the codes the partition was made from (a column with one code is not gathered)."""
+    rows = part.first if groups is None else part.first[groups]
+    out: dict[str, object] = {}
+    for k in keys:
+        v = frame[k]
+        if isinstance(v.dtype, pd.CategoricalDtype):
+            out[k] = _Keys(v.array.codes[rows], v.dtype)
+        elif isinstance(v.dtype, np.dtype):
+            values = v.to_numpy()
+            one = coder is not None and len(rows) and coder.codes(k)[1] == 1  # one value (a year): no gather
+            out[k] = np.full(len(rows), values[rows[0]]) if one else values[rows]
+        else:
+            out[k] = _part_column(v.iloc[rows].reset_index(drop=True))
+    return out
+
+
+def _key_frame(keys: dict) -> pd.DataFrame:
+    """The key values of :func:`_group_keys` as a frame (read only when an exception must be matched)."""
+    return pd.DataFrame({c: p.values() if isinstance(p, _Keys) else p for c, p in keys.items()})
+
+
 def _evaluate(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy, scope_label: str) -> pd.DataFrame:
     """The cap columns for groups with the given counts (arrays may be float with NaN = unknown)."""
-    return pd.DataFrame(_evaluate_columns(keys, counts, policy, scope_label), index=pd.RangeIndex(len(keys)))
+    cols = _evaluate_columns(keys, counts, policy, scope_label)
+    return pd.DataFrame({c: v.array() if isinstance(v, _NoLabels) else v for c, v in cols.items()},
+                        index=pd.RangeIndex(len(keys)))
 
 
-def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy: P.Policy,
+def _evaluate_columns(keys: pd.DataFrame | dict, counts: dict[str, np.ndarray], policy: P.Policy,
                       scope_label: str) -> dict[str, object]:
-    """:func:`_evaluate` as a dict of column arrays."""
+    """:func:`_evaluate` as a dict of column arrays; ``keys`` a frame, or the columns of :func:`_group_keys`."""
+    if isinstance(keys, pd.DataFrame):
+        n = len(keys)
+        key_cols = {}
+        for c in keys.columns:
+            v = keys[c]
+            key_cols[c] = v.astype(object).to_numpy() if isinstance(v.dtype, pd.CategoricalDtype) else _part_column(v)
+        frame_of_keys = keys
+    else:
+        n = len(next(iter(keys.values())))
+        key_cols = keys
+        frame_of_keys = lambda: _key_frame(keys)  # noqa: E731 - read only if an exception is granted
+    return {"scope": _constant(scope_label, n), **key_cols, **_cap_columns(counts, policy, frame_of_keys, n)}
+
+
+def _cap_columns(counts: dict[str, np.ndarray], policy: P.Policy, keys, n: int) -> dict[str, object]:
+    """The columns of :data:`GROUP_OUTPUT` for ``n`` groups with the given counts (float arrays with NaN where
+    unknown, or integer arrays: all known); ``keys`` (a frame or a function making one) matches exceptions."""
     ratio = policy.require_ratio()
-    n = len(keys)
+    raw: dict[str, np.ndarray] | None = None  # the counts as given, NaN = unknown; None: a roster's, all known
     if all(k in counts and np.asarray(counts[k]).dtype.kind in "iu" for k in COUNT_NAMES):  # a roster: all known
         ints = {k: np.asarray(counts[k], dtype=np.int64) for k in COUNT_NAMES}
-        raw = {k: np.zeros(n) for k in COUNT_NAMES}  # no NaN: nothing unknown
-        known = np.ones(n, dtype=bool)
+        known = None
     else:
         raw = {k: np.asarray(counts.get(k, np.full(n, np.nan)), dtype=float) for k in COUNT_NAMES}
         need = {"good": ["n_good"], "good_or_better": ["n_excellent", "n_good"],
@@ -146,11 +234,13 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
             known &= ~np.isnan(raw[k])
         ints = {k: np.where(np.isnan(v), 0, v).astype(np.int64) for k, v in raw.items()}
     E, G, C, N, R = (ints[k] for k in COUNT_NAMES)
-    base, cap, d, num, den, has_fixed, exc_label = group_requirements(ints, policy, keys)
-    all_known = bool(known.all())
+    base, cap, d, exceptions = requirements(ints, policy, keys)
+    all_known = known is None or bool(known.all())
 
     def column(values, dtype="Int64", mask=None):
         """Plain numpy when every count is known (fast); nullable with <NA> where unknown."""
+        if known is None:
+            return values
         mask = ~known if mask is None else mask
         if not mask.any() and all_known:
             return values
@@ -158,18 +248,11 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
         arr[mask] = pd.NA
         return arr
 
-    cols: dict[str, object] = {"scope": _constant(scope_label, n)}
-    for c in keys.columns:
-        v = keys[c]
-        if isinstance(v.dtype, pd.CategoricalDtype):
-            cols[c] = v.astype(object).to_numpy()
-        else:  # numpy or extension (text) arrays as they are: no conversion
-            plain = isinstance(v.dtype, np.dtype) or not n or (pd.isna(v.iloc[0]) and bool(v.isna().all()))
-            cols[c] = v.to_numpy() if plain else v.array
+    cols: dict[str, object] = {}
     for k in COUNT_NAMES:
-        cols[k] = column(ints[k], mask=np.isnan(raw[k]))
-    rated_unknown = np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"]) | np.isnan(raw["n_completed"]) \
-        | np.isnan(raw["n_not_completed"])
+        cols[k] = column(ints[k], mask=None if raw is None else np.isnan(raw[k]))
+    rated_unknown = None if raw is None else (np.isnan(raw["n_excellent"]) | np.isnan(raw["n_good"])
+                                              | np.isnan(raw["n_completed"]) | np.isnan(raw["n_not_completed"]))
     cols["n_rated"] = column(E + G + C + N, mask=rated_unknown)
     cols["base"] = column(base)
     cols["cap"] = column(cap)
@@ -177,26 +260,81 @@ def _evaluate_columns(keys: pd.DataFrame, counts: dict[str, np.ndarray], policy:
     cols["headroom"] = column(np.maximum(cap - E, 0))
     cols["compliant"] = column(E <= cap, "boolean")
     cols["minimal_demotions"] = column(d)
-    changed = np.flatnonzero((num != ratio.numerator) | (den != ratio.denominator))
-    if len(changed) or has_fixed.any():
-        ratio_text = np.full(n, str(ratio), dtype=object)
-        ratio_text[changed] = [str(Fraction(int(a), int(b))) for a, b in zip(num[changed], den[changed], strict=True)]
-        ratio_text[has_fixed] = None
+    if exceptions is None:  # one ratio, no label: nothing per group to write
+        cols["ratio"] = _constant(str(ratio), n)
+        cols["exception"] = _NoLabels(n)
     else:
-        ratio_text = _constant(str(ratio), n)
-    cols["ratio"] = ratio_text
-    cols["exception"] = exc_label
+        num, den, has_fixed, exc_label = exceptions
+        changed = np.flatnonzero((num != ratio.numerator) | (den != ratio.denominator))
+        if len(changed) or has_fixed.any():
+            ratio_text = np.full(n, str(ratio), dtype=object)
+            ratio_text[changed] = [str(Fraction(int(a), int(b))) for a, b in zip(num[changed], den[changed], strict=True)]
+            ratio_text[has_fixed] = None
+        else:
+            ratio_text = _constant(str(ratio), n)
+        cols["ratio"] = ratio_text
+        cols["exception"] = exc_label
     cols["rule_id"] = _constant(policy.rule_id, n)
     cols["reference"] = _constant(str(policy.reference) if policy.reference else "", n)
     return cols
 
 
+class _PerScope(list):
+    """One column of a regime's groups given as one piece per scope (the scope label, the key columns)."""
+
+
+def _roster_part(scopes: list[tuple[str, dict, dict[str, np.ndarray]]], pol: P.Policy) -> dict[str, object]:
+    """One regime's groups from ``(scope label, key columns, counts)`` per scope, as columns for :func:`_assemble`.
+
+    The counts and cap columns are worked out once over every scope's groups together (each piece
+    per scope when an exception is granted: it matches on the scope's own key columns); the scope
+    label and the key columns stay one piece per scope.
+    """
+    if len(scopes) == 1:
+        label, keys, counts = scopes[0]
+        return _evaluate_columns(keys, counts, pol, label)
+    columns = list(dict.fromkeys(c for _, keys, _ in scopes for c in keys))
+    if pol.exceptions:
+        parts = [_evaluate_columns(keys, counts, pol, label) for label, keys, counts in scopes]
+        return {c: _PerScope(p.get(c) for p in parts) for c in ["scope", *columns, *GROUP_OUTPUT]}
+    lengths = [len(counts["n_excellent"]) for _, _, counts in scopes]
+    together = {k: np.concatenate([counts[k] for _, _, counts in scopes]) for k in COUNT_NAMES}
+    return {"scope": _PerScope(_constant(label, m) for (label, _, _), m in zip(scopes, lengths, strict=True)),
+            **{c: _PerScope(keys.get(c) for _, keys, _ in scopes) for c in columns},
+            **_cap_columns(together, pol, None, sum(lengths))}
+
+
 def _stack(pieces: list, lengths: list[int]):
     """One output column from the scopes' pieces (None: the scope has no such key), typed as ``pd.concat`` types it."""
+    given = [p for p in pieces if p is not None]
+    if given and all(isinstance(p, _NoLabels) for p in given) and len(given) == len(pieces):  # no exception anywhere
+        return pd.Series(np.empty(sum(lengths), dtype=object), dtype=object, copy=False)
+    pieces = [p.array() if isinstance(p, _NoLabels) else p for p in pieces]
+    if any(isinstance(p, _Keys) for p in given):
+        dtype = given[0].dtype
+        if (all(isinstance(p, _Keys) and (p.dtype is dtype or p.dtype == dtype) for p in given)
+                and isinstance(dtype.categories.dtype, pd.StringDtype)
+                and all(len(p) and p.codes.max() >= 0 for p in given)):  # text keys, some known in every scope:
+            codes = np.concatenate([np.full(m, -1, dtype=np.int64) if p is None else p.codes  # the text, taken once
+                                    for p, m in zip(pieces, lengths, strict=True)])
+            return category_values(codes, dtype)
+        pieces = [p.values() if isinstance(p, _Keys) else p for p in pieces]
     if all(isinstance(p, np.ndarray) and p.dtype == pieces[0].dtype and p.dtype != object for p in pieces):
-        return np.concatenate(pieces)  # same numpy dtype: pd.concat keeps it
-    if all(isinstance(p, pd.Categorical) and p.dtype == pieces[0].dtype for p in pieces):
-        return pd.Categorical.from_codes(np.concatenate([p.codes for p in pieces]), dtype=pieces[0].dtype)
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)  # same numpy dtype: pd.concat keeps it
+    if all(isinstance(p, pd.Categorical) for p in pieces):
+        if all(p.dtype == pieces[0].dtype for p in pieces):
+            return pieces[0] if len(pieces) == 1 else \
+                pd.Categorical.from_codes(np.concatenate([p.codes for p in pieces]), dtype=pieces[0].dtype)
+        text = pieces[0].categories.dtype
+        if all(isinstance(p.categories.dtype, pd.StringDtype) and p.categories.dtype == text
+               and (not len(p) or p.codes.min() >= 0) for p in pieces):  # labels of different parts (scopes)
+            if pd.concat([pd.Series(p[:1]) for p in pieces], ignore_index=True).dtype == text:  # pandas' rule
+                if all(len(p.categories) == 1 for p in pieces):  # one label a part: repeated, not recoded
+                    labels = list(dict.fromkeys(p.categories[0] for p in pieces))
+                    codes = np.repeat([labels.index(p.categories[0]) for p in pieces], [len(p) for p in pieces])
+                    return pd.Index(labels, dtype=text).take(codes).array
+                cat = pd.api.types.union_categoricals(pieces)
+                return cat.categories.take(cat.codes).array  # the labels' text, no conversion per row
     some = next(p for p in pieces if p is not None)
     series = [pd.Series(p, copy=False) if p is not None else pd.Series(some[:0]).reindex(range(m))
               for p, m in zip(pieces, lengths, strict=True)]
@@ -212,10 +350,33 @@ def _stack(pieces: list, lengths: list[int]):
 
 
 def _assemble(parts: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
-    """The groups table of every scope: one frame built once (no frame per scope, no concat of frames)."""
-    lengths = [len(p["scope"]) for p in parts]  # type: ignore[arg-type]  # each part's scope column is an array
-    out = {c: _stack([p.get(c) for p in parts], lengths) for c in columns}
-    n = sum(lengths)
+    """The groups table of every regime and scope: one frame built once (no frame per scope, no concat of frames).
+
+    A part's column is one array for all its groups, or one piece per scope (:class:`_PerScope`); the
+    frame holds every array without copying it, so an array that is another column's too, or a view
+    of a larger one, is copied first (a column written in place changes nothing else).
+    """
+    lengths = [[len(x) for x in p["scope"]] if isinstance(p["scope"], _PerScope) else [len(p["scope"])]  # type: ignore
+               for p in parts]
+    out, held = {}, set()
+    for c in columns:
+        pieces: list = []
+        sizes: list[int] = []
+        for p, ls in zip(parts, lengths, strict=True):
+            v = p.get(c)
+            if isinstance(v, _PerScope):
+                pieces += v
+                sizes += ls
+            else:
+                pieces.append(v)
+                sizes.append(sum(ls))
+        col = _stack(pieces, sizes)
+        if isinstance(col, np.ndarray):
+            if col.base is not None or id(col) in held:
+                col = col.copy()
+            held.add(id(col))
+        out[c] = col
+    n = sum(map(sum, lengths))
     return pd.DataFrame({c: v.set_axis(pd.RangeIndex(n)) if isinstance(v, pd.Series) else v  # Series keep their dtype
                          for c, v in out.items()}, index=pd.RangeIndex(n), copy=False)
 
@@ -235,20 +396,20 @@ def _roster_scopes(frame: pd.DataFrame, policy: P.Policy, notes: list[Message]):
     return usable
 
 
-def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message]):
+def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Message], coder: KeyCoder | None = None):
     """The regimes to run and the rows each covers: ``[(policy, row mask or None)]``.
 
     ``policy="auto"`` routes each row by its year and population to the regime that governs it
     (:func:`evalkit.policies.route`) and names the choice in ``notes``. A named regime runs on
     every row, with a note for rows outside the dates or population it governs. Either way each
     year's rows get the regime's parameters as in force in that year (an amendment applies from
-    its date; years before the regime use its first values).
+    its date; years before the regime use its first values). ``coder``: the frame's key codes, if made already.
     """
     n = len(frame)
     years = frame["year"] if "year" in frame.columns else None
     pops = frame["population"] if "population" in frame.columns else None
     # the questions below are about (year, population) pairs: ask them once per distinct pair
-    pairs = KeyCoder(frame).partition([c for c in ("year", "population") if c in frame.columns])
+    pairs = (coder or KeyCoder(frame)).partition([c for c in ("year", "population") if c in frame.columns])
     first = pairs.first if n else np.zeros(0, dtype=np.int64)
     pair_of = pairs.index  # each row's pair; the arrays below are per pair
     if not (isinstance(policy, str) and policy == P.AUTO):
@@ -265,7 +426,8 @@ def resolve_policies(frame: pd.DataFrame, policy, readings: dict, notes: list[Me
         notes.append(Message("note.auto_assumed_year", {"year": str(dt.date.today().year)}))
 
     years_u, pops_u = years.iloc[first].reset_index(drop=True), pops.iloc[first].reset_index(drop=True)
-    rows_of = np.bincount(pair_of, minlength=len(first)) if n else np.zeros(0, dtype=np.int64)
+    rows_of = np.array([n]) if len(first) == 1 else np.bincount(pair_of, minlength=len(first)) if n \
+        else np.zeros(0, dtype=np.int64)
 
     def distinct(values: pd.Series, mask: np.ndarray) -> str:
         return ", ".join(sorted({str(v) for v in pd.unique(values[mask]) if pd.notna(v)}))
@@ -301,13 +463,13 @@ def _by_year(name: str, years: np.ndarray, mask: np.ndarray, readings: dict, pai
     out = []
     for y in present:
         pol = P.get(P.get(name, y) if y >= first.in_force.year else first, **readings)
-        out.append((pol, (mask & (numeric == y))[pair_of]))
+        out.append((pol, mask & (numeric == y)))
     unknown = mask & np.isnan(numeric)
     if unknown.any():
-        out.append((P.get(first, **readings), unknown[pair_of]))
-    if len(out) == 1 and bool(out[0][1].all()):
-        return [(out[0][0], None)]  # every row: no copy
-    return out
+        out.append((P.get(first, **readings), unknown))
+    if len(out) == 1 and bool(out[0][1].all()):  # every pair, so every row: no mask, no copy
+        return [(out[0][0], None)]
+    return [(pol, pairs[pair_of]) for pol, pairs in out]
 
 
 def _exception_notes(pol: P.Policy, groups: pd.DataFrame, notes: list[Message]) -> None:
@@ -340,7 +502,7 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
     frame, kind, problems = read_any(data, sheet)
     notes: list[Message] = []
     coder = KeyCoder(frame)  # codes of the key columns, made once for every regime and scope
-    chosen = resolve_policies(frame, policy, readings, notes)
+    chosen = resolve_policies(frame, policy, readings, notes, coder)
     parts, key_columns = [], []
     for pol, mask in chosen:
         sub = frame if mask is None else frame[mask]
@@ -358,11 +520,16 @@ def check_cap(data, policy: str | P.Policy = P.AUTO, *, sheet=None, **readings) 
                 groups[c] = None
         groups = groups[["scope"] + key_columns + GROUP_OUTPUT]
     for pol, _ in chosen:
-        _exception_notes(pol, groups[groups["rule_id"].astype(str) == pol.rule_id], notes)
-    covered = np.zeros(len(frame), dtype=bool)
-    for _, mask in chosen:
-        covered |= True if mask is None else mask
-    return CapReport(main, groups, kind, key_columns, notes, problems, unchecked_rows=int((~covered).sum()))
+        if pol.exceptions:
+            _exception_notes(pol, groups[groups["rule_id"].astype(str) == pol.rule_id], notes)
+    if any(mask is None for _, mask in chosen):
+        unchecked = 0
+    else:
+        covered = np.zeros(len(frame), dtype=bool)
+        for _, mask in chosen:
+            covered |= mask
+        unchecked = int((~covered).sum())
+    return CapReport(main, groups, kind, key_columns, notes, problems, unchecked_rows=unchecked)
 
 
 def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Message], coder: KeyCoder | None = None):
@@ -375,18 +542,24 @@ def _check_frame(frame: pd.DataFrame, kind: str, pol: P.Policy, notes: list[Mess
         years = frame["year"].unique()
     if kind == "roster":
         mask = _in_scope(frame, pol, notes)
-        slots = level_slots(level_index(frame["level"]), mask)
+        every_row = bool(mask.all())  # then every group has a covered row
+        slots = level_slots(level_index(frame["level"]), None if every_row else mask)
         coder = coder or KeyCoder(frame)
         usable = _roster_scopes(frame, pol, notes)
         key_columns: list[str] = []
+        scopes = []
         for (scope, keys), part in zip(usable, coder.partitions([keys for _, keys in usable]), strict=True):
-            counts, covered = counts_from_slots(part.slot_counts(slots))
-            keep = np.flatnonzero(covered)
-            parts.append(_evaluate_columns(part.key_frame(frame, keys, keep), {k: v[keep] for k, v in counts.items()},
-                                           pol, " × ".join(scope)))
+            counts, covered = part.counts(slots, covered=not every_row)
+            keep = None
+            if covered is not None:  # groups with a covered row only
+                keep = np.flatnonzero(covered)
+                counts = {k: v[keep] for k, v in counts.items()}
+            scopes.append((" × ".join(scope), _group_keys(frame, part, keys, keep, coder), counts))
             key_columns += [k for k in keys if k not in key_columns]
             if years is None and "year" in keys:  # every year has a group: read them from the groups
-                years = frame["year"].iloc[part.first].unique()
+                one_year = len(frame) and coder.codes("year")[1] == 1  # then from one row
+                years = frame["year"].iloc[part.first[:1] if one_year else part.first].unique()
+        parts.append(_roster_part(scopes, pol))
         if not mask.any():
             notes.append(Message("note.none_covered", {"policy": pol.name}))
     if years is not None:
@@ -466,7 +639,7 @@ def enforce_cap(roster, policy: str | P.Policy = P.AUTO, *, rank_by: str | None 
         raise P.PolicyError(Message("policy.enforce_needs_roster"))
     notes: list[Message] = []
     coder = KeyCoder(frame)
-    chosen = resolve_policies(frame, policy, readings, notes)
+    chosen = resolve_policies(frame, policy, readings, notes, coder)
     level = L.as_levels(frame["level"])
     demoted_all = np.zeros(len(frame), dtype=bool)
     makers = []  # per regime: its demoted rows (in row order) and how to write their reasons
@@ -518,9 +691,9 @@ def _enforce_frame(frame: pd.DataFrame, pol: P.Policy, rank_by: str | None, note
     parts = (coder or KeyCoder(frame)).partitions([keys for _, keys in scopes])
     info = []
     for (scope, keys), part in zip(scopes, parts, strict=True):
-        counts, _ = counts_from_slots(part.slot_counts(slots))
-        need = group_requirements(counts, pol, part.key_frame(frame, keys) if pol.exceptions else None)[2]
-        info.append((scope, keys, part, counts, need, part.index[eligible]))
+        counts = part.counts(slots)[0]
+        need = requirements(counts, pol, lambda part=part, keys=keys: part.key_frame(frame, keys))[2]
+        info.append((scope, keys, part, counts, need, part.groups_of(eligible)))
     nested = all(set(info[j][0]) <= set(info[i][0]) for i in range(len(info)) for j in range(i + 1, len(info)))
     group_of, need = [i[5] for i in info], [i[4] for i in info]
     if nested or len(info) == 1:  # each pass orders only its candidates, within their groups

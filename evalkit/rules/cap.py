@@ -81,17 +81,17 @@ def minimal_demotions(E, G, C, N, R, num, den, base="good", rounding="floor", mi
     condition ``E − d ≤ cap(base(d))`` is monotone in ``d`` because the base never shrinks.
     """
     E, G, C, N, R = (np.asarray(x, dtype=np.int64) for x in (E, G, C, N, R))
-    rated = E + G + C + N
-    if timing == "proposed":
-        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
-    if timing != "final":
+    if timing not in ("proposed", "final"):
         raise ValueError(f"unknown timing {timing!r}")
-    if base != "good":  # the base does not move when EXCELLENT becomes GOOD: the whole excess
-        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
-    if rounding == "floor" and not min_one:
+    if timing == "final" and base == "good" and rounding == "floor" and not min_one:
         # E − d ≤ ⌊(G + d)·num/den⌋  ⟺  E·den − G·num ≤ d·(num + den): the least d in closed form
         num, den = np.asarray(num, dtype=np.int64), np.asarray(den, dtype=np.int64)
         return np.maximum(-((G * num - E * den) // (num + den)), 0)
+    rated = E + G + C + N
+    if timing == "proposed":
+        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
+    if base != "good":  # the base does not move when EXCELLENT becomes GOOD: the whole excess
+        return np.maximum(E - cap_of(base_count(E, G, C, N, R, base), num, den, rounding, min_one, rated), 0)
 
     def ok(d):
         return E - d <= cap_of(base_count(E - d, G + d, C, N, R, base), num, den, rounding, min_one, rated)
@@ -157,17 +157,21 @@ class KeyCoder:
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
 
     def codes(self, col: str) -> tuple[np.ndarray, int]:
-        """Integer code of each row's value in ``col`` and the number of codes (missing values get a code)."""
+        """Integer code of each row's value in ``col`` and the number of codes (missing values get a code).
+
+        A categorical column's own codes are returned as they are (no copy, their narrow integer type)
+        when none is missing.
+        """
         if col not in self._codes:
             values = self.frame[col]
             n = len(values)
             if isinstance(values.dtype, pd.CategoricalDtype):
-                codes = values.cat.codes.to_numpy()
+                codes = values.array.codes
                 m = len(values.cat.categories)
-                if (codes < 0).any():  # missing keys form a group of their own
-                    self._codes[col] = (np.where(codes < 0, m, codes).astype(np.int64), m + 1)
+                if n and codes.min() < 0:  # missing keys form a group of their own
+                    self._codes[col] = (np.where(codes < 0, m, codes.astype(np.int64)), m + 1)
                 else:
-                    self._codes[col] = (codes.astype(np.int64), m)
+                    self._codes[col] = (codes, m)
             elif values.dtype.kind in "iub" and n:  # small-range integers (years): offsets, no hashing
                 v = values.to_numpy()
                 lo, hi = int(v.min()), int(v.max())
@@ -193,14 +197,14 @@ class KeyCoder:
 
     def partition(self, keys: list[str]) -> "Partition":
         """The rows grouped by ``keys``: a group number per row, numbered in the order of the key codes."""
-        gi, n_groups = combine_codes([self.codes(k) for k in keys], len(self.frame))
-        return Partition(gi, n_groups, first_rows(gi, n_groups))
+        return Partition(*group_rows([self.codes(k) for k in keys], len(self.frame)))
 
     def partitions(self, key_lists: list[list[str]]) -> list["Partition"]:
         """One partition per key list, from one pass over the rows.
 
         The rows are grouped once by every key together; each key list then groups those
-        (few) groups, so the cost over the rows does not grow with the number of scopes.
+        (few) groups, so the cost over the rows does not grow with the number of scopes. The
+        coarser partitions' group of each row is worked out only if it is asked for.
         """
         union: list[str] = []
         for keys in key_lists:
@@ -212,9 +216,8 @@ class KeyCoder:
                 out.append(finest)
                 continue
             cols = [(self.codes(k)[0][finest.first], self.codes(k)[1]) for k in keys]
-            parent, n_groups = combine_codes(cols, finest.n)
-            out.append(Partition(parent[finest.index], n_groups, finest.first[first_rows(parent, n_groups)],
-                                 finest, parent))
+            parent, n_groups, first = group_rows(cols, finest.n)
+            out.append(Partition(None, n_groups, finest.first[first], finest, parent))
         return out
 
 
@@ -222,13 +225,38 @@ class Partition:
     """Rows in groups: ``index`` (group of each row), ``n`` (groups), ``first`` (one row of each group).
 
     A partition derived from a finer one keeps it (``finer``) and the group of each finer group
-    (``parent``), so counts per group can be summed from the finer counts.
+    (``parent``), so counts per group can be summed from the finer counts; its ``index`` is then
+    made from theirs when first read. ``index`` may be given in any integer type (a categorical's
+    own codes); it is read as 64-bit integers.
     """
 
-    def __init__(self, index: np.ndarray, n: int, first: np.ndarray, finer: "Partition | None" = None,
+    def __init__(self, index: np.ndarray | None, n: int, first: np.ndarray, finer: "Partition | None" = None,
                  parent: np.ndarray | None = None):
-        self.index, self.n, self.first, self.finer, self.parent = index, n, first, finer, parent
+        if index is None and (finer is None or parent is None):
+            raise ValueError("a partition needs the group of each row, or a finer partition and its parents")
+        self._given, self.n, self.first, self.finer, self.parent = index, n, first, finer, parent
+        self._index: np.ndarray | None = None
+        self._runs: np.ndarray | None = None  # where each group's run of finer groups ends, if they are in order
         self._cached: tuple[np.ndarray, np.ndarray] | None = None  # (slots, table) of the last count
+        self._sums: tuple[np.ndarray, bool, dict[str, np.ndarray]] | None = None  # (slots, covered, counts)
+
+    @property
+    def index(self) -> np.ndarray:
+        """The group of each row (64-bit integers)."""
+        if self._index is None:
+            if self._given is not None:
+                self._index = np.asarray(self._given, dtype=np.int64)
+            else:
+                assert self.finer is not None and self.parent is not None
+                self._index = np.asarray(self.parent, dtype=np.int64)[self.finer.index]
+        return self._index
+
+    def groups_of(self, rows: np.ndarray) -> np.ndarray:
+        """The group of each of ``rows`` (64-bit), without making a coarser partition's whole ``index``."""
+        if self._index is None and self._given is None:
+            assert self.finer is not None and self.parent is not None
+            return np.asarray(self.parent, dtype=np.int64)[self.finer.groups_of(rows)]
+        return self.index[rows]
 
     def key_frame(self, frame: pd.DataFrame, keys: list[str], groups: np.ndarray | None = None) -> pd.DataFrame:
         """The key values of each group, or of ``groups`` (categoricals come back as object arrays of their values)."""
@@ -237,72 +265,164 @@ class Partition:
         for k in keys:
             v = frame[k]
             if isinstance(v.dtype, pd.CategoricalDtype):  # the categories' own array: no text is converted
-                codes = v.cat.codes.to_numpy()[rows]
-                cols[k] = v.cat.categories.take(codes, allow_fill=True, fill_value=None).array if len(rows) \
-                    else np.empty(0, dtype=object)
+                cols[k] = category_values(v.array.codes[rows], v.dtype)
             else:
                 cols[k] = v.iloc[rows].reset_index(drop=True)
         return pd.DataFrame(cols, index=pd.RangeIndex(len(rows)))
 
-    def slot_counts(self, slots: np.ndarray) -> np.ndarray:
-        """Rows per group and slot (see :func:`level_slots`): an ``(n, LEVEL_SLOTS)`` integer table."""
+    def level_counts(self, slots: np.ndarray) -> np.ndarray:
+        """Rows per slot (see :func:`level_slots`) and group: a ``(LEVEL_SLOTS, n)`` integer table, one
+        contiguous row per slot, from one ``bincount`` over the rows (a coarser partition sums the finer table)."""
         if self.finer is not None and self.parent is not None:
-            fine = self.finer.slot_counts(slots)
-            if len(self.parent) and (self.parent[1:] >= self.parent[:-1]).all():  # finer groups in order: sum runs
-                starts = np.flatnonzero(np.r_[True, self.parent[1:] != self.parent[:-1]])
-                return np.add.reduceat(fine, starts, axis=0)
-            flat = (self.parent[:, None] * LEVEL_SLOTS + np.arange(LEVEL_SLOTS)).ravel()
-            return np.bincount(flat, weights=fine.ravel(), minlength=self.n * LEVEL_SLOTS) \
-                .astype(np.int64).reshape(self.n, LEVEL_SLOTS)
+            fine = self.finer.level_counts(slots)
+            parent = self.parent
+            if len(parent) and (parent[1:] >= parent[:-1]).all():  # finer groups in order: sum runs
+                starts = np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])
+                return np.add.reduceat(fine, starts, axis=1)
+            flat = (np.arange(LEVEL_SLOTS)[:, None] * self.n + parent).ravel()
+            return np.bincount(flat, weights=fine.ravel(), minlength=LEVEL_SLOTS * self.n) \
+                .astype(np.int64).reshape(LEVEL_SLOTS, self.n)
         if self._cached is not None and self._cached[0] is slots:
             return self._cached[1]
-        table = np.bincount(self.index * LEVEL_SLOTS + slots, minlength=self.n * LEVEL_SLOTS).reshape(self.n, LEVEL_SLOTS)
+        flat = slots.astype(np.int64)
+        flat *= self.n
+        flat += self._given if self._given is not None else self.index
+        table = np.bincount(flat, minlength=LEVEL_SLOTS * self.n).reshape(LEVEL_SLOTS, self.n)
         self._cached = (slots, table)
         return table
 
+    def slot_counts(self, slots: np.ndarray) -> np.ndarray:
+        """Rows per group and slot: an ``(n, LEVEL_SLOTS)`` integer table (a view of :meth:`level_counts`)."""
+        return self.level_counts(slots).T
 
-def combine_codes(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
-    """Dense group numbers of ``n`` positions from integer code columns ``(codes, size)``.
+    def counts(self, slots: np.ndarray, covered: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """Counts per group (as :func:`counts_of_levels`) and, if ``covered``, whether any covered row is in
+        the group (else None). One ``bincount`` over the rows for the finest partition; a coarser one sums
+        only these few columns of the finer groups.
+
+        >>> frame = pd.DataFrame({"unit_id": ["A", "A", "B"], "task_group": ["A-1", "A-2", "B-1"]})
+        >>> unit, team = KeyCoder(frame).partitions([["unit_id"], ["unit_id", "task_group"]])
+        >>> slots = level_slots(np.array([0, 1, 1]))  # EXCELLENT, GOOD, GOOD
+        >>> counts, _ = unit.counts(slots)
+        >>> counts["n_excellent"].tolist(), counts["n_good"].tolist()
+        ([1, 0], [1, 1])
+        """
+        if self._sums is None or self._sums[0] is not slots or self._sums[1] < covered:
+            if self.finer is not None and self.parent is not None:
+                fine = self.finer.counts_with_rows(slots, covered)
+                sums = {k: self.sum_finer(v) for k, v in fine.items()}
+            else:
+                table = self.level_counts(slots)
+                sums = counts_of_levels(table)
+                if covered:
+                    sums["covered_rows"] = table[: LEVEL_SLOTS - 1].sum(axis=0)
+            self._sums = (slots, covered, sums)
+        sums = self._sums[2]
+        return {k: sums[k] for k in COUNT_NAMES}, sums["covered_rows"] > 0 if covered else None
+
+    def counts_with_rows(self, slots: np.ndarray, covered: bool) -> dict[str, np.ndarray]:
+        """:meth:`counts` with the number of covered rows per group (``covered_rows``) instead of a yes/no."""
+        self.counts(slots, covered)
+        assert self._sums is not None
+        return self._sums[2] if covered else {k: self._sums[2][k] for k in COUNT_NAMES}
+
+    def sum_finer(self, values: np.ndarray) -> np.ndarray:
+        """The sum over each group's finer groups of an integer ``values`` per finer group (exact)."""
+        parent = self.parent
+        assert parent is not None
+        if not len(parent):
+            return np.zeros(self.n, dtype=np.int64)
+        if self._runs is None:
+            ordered = bool((parent[1:] >= parent[:-1]).all())  # finer groups in order: each group is one run
+            self._runs = np.flatnonzero(np.r_[parent[1:] != parent[:-1], True]) if ordered else np.zeros(0, np.int64)
+        if len(self._runs):
+            total = np.cumsum(values, dtype=np.int64)[self._runs]
+            return np.diff(total, prepend=0)
+        return np.bincount(parent, weights=values, minlength=self.n).astype(np.int64)  # exact below 2**53
+
+
+def category_values(codes: np.ndarray, dtype: pd.CategoricalDtype):
+    """The values of a categorical's ``codes`` (−1: missing) as an array of its categories' own type."""
+    if not len(codes):
+        return np.empty(0, dtype=object)
+    return dtype.categories.take(codes, allow_fill=True, fill_value=None).array
+
+
+def group_rows(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Dense group numbers of ``n`` positions from integer code columns ``(codes, size)``, the number of
+    groups and one position of each group (the last one seen). The group numbers may come back in a
+    column's own integer type (not copied).
 
     A column that determines the columns before it (a task group determines its unit) replaces
-    them; a dense table of the combined codes avoids hashing when it is small enough.
+    them; a dense table of the combined codes avoids hashing when it is small enough. The last
+    position of each code, found once, serves both questions.
 
-    >>> combine_codes([(np.array([1, 0, 1]), 2), (np.array([5, 2, 6]), 7)], 3)[0].tolist()
-    [1, 0, 2]
+    >>> index, n_groups, first = group_rows([(np.array([1, 0, 1]), 2), (np.array([5, 2, 6]), 7)], 3)
+    >>> index.tolist(), n_groups, first.tolist()
+    ([1, 0, 2], 3, [1, 0, 2])
     """
-    if not cols or n == 0:
-        return np.zeros(n, dtype=np.int64), 1 if not cols else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0 if cols else 1, np.zeros(0 if cols else 1, dtype=np.int64)
+    if not cols:
+        return np.zeros(n, dtype=np.int64), 1, np.array([n - 1], dtype=np.int64)
     comb, size = cols[0]
+    last: np.ndarray | None = None  # the last position of each value of comb, when already known
     for c, m in cols[1:]:
         if size == 1:
-            comb, size = c, m
+            comb, size, last = c, m, None
             continue
         if m == 1:
             continue
         if m <= 4 * n + 1024:
-            rep = np.empty(m, dtype=np.int64)
-            rep[c] = comb
+            last_c = last_positions(c, m)
+            seen = last_c >= 0
+            rep = np.zeros(m, dtype=comb.dtype)
+            rep[seen] = comb[last_c[seen]]
             if np.array_equal(rep[c], comb):  # c determines the keys before it (task group → unit)
-                comb, size = c, m
+                comb, size, last = c, m, last_c
                 continue
         if size * m < 2**62:
-            comb = comb * m + c
+            comb = comb.astype(np.int64) * m + c
             size = size * m
         else:  # keep the numbers small: re-number the pairs seen
             comb, uniq = pd.factorize(comb, sort=False)
             comb = comb.astype(np.int64) * m + c
             size = len(uniq) * m
+        last = None
     if size == 1:
-        return np.zeros(n, dtype=np.int64), 1
+        return np.zeros(n, dtype=np.int64), 1, np.array([n - 1], dtype=np.int64)
     if size <= 4 * n + 1024:  # a dense table of the combined codes: no hashing
-        present = np.zeros(size, dtype=bool)
-        present[comb] = True
-        if present.all():
-            return np.asarray(comb, dtype=np.int64), size
+        if last is None:
+            last = last_positions(comb, size)
+        present = last >= 0
+        if present.all():  # the codes are the groups (in their own integer type: no copy)
+            return comb, size, last
         dense = np.cumsum(present) - 1
-        return dense[comb], int(dense[-1]) + 1
+        return dense[comb], int(dense[-1]) + 1, last[present]
     gi, uniq = pd.factorize(comb, sort=False)
-    return gi.astype(np.int64), len(uniq)
+    gi = gi.astype(np.int64)
+    return gi, len(uniq), first_rows(gi, len(uniq))
+
+
+def combine_codes(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """Dense group numbers of ``n`` positions from integer code columns ``(codes, size)`` (see :func:`group_rows`).
+
+    >>> combine_codes([(np.array([1, 0, 1]), 2), (np.array([5, 2, 6]), 7)], 3)[0].tolist()
+    [1, 0, 2]
+    """
+    gi, n_groups, _ = group_rows(cols, n)
+    return np.asarray(gi, dtype=np.int64), n_groups
+
+
+def last_positions(codes: np.ndarray, size: int) -> np.ndarray:
+    """The last position of each code ``0 … size−1`` in ``codes`` (−1 where it does not occur).
+
+    >>> last_positions(np.array([2, 0, 2]), 4).tolist()
+    [1, -1, 2, -1]
+    """
+    last = np.full(size, -1, dtype=np.int64)
+    last[codes] = np.arange(len(codes))  # a repeated index keeps the last value assigned
+    return last
 
 
 def first_rows(gi: np.ndarray, n_groups: int) -> np.ndarray:
@@ -328,18 +448,22 @@ def level_slots(level_codes: np.ndarray, covered: np.ndarray | None = None) -> n
     return slots
 
 
+def counts_of_levels(table: np.ndarray) -> dict[str, np.ndarray]:
+    """Counts per group from a ``(LEVEL_SLOTS, n)`` table of :meth:`Partition.level_counts` (views where it can)."""
+    i = _LEVEL_INDEX
+    return {
+        "n_excellent": table[i[L.EXCELLENT]],
+        "n_good": table[i[L.GOOD]],
+        "n_completed": table[i[L.COMPLETED]] + table[i[L.COMPLETED_LIMITED]],
+        "n_not_completed": table[i[L.NOT_COMPLETED]],
+        "n_not_rated": table[i[L.NOT_RATED]],
+    }
+
+
 def counts_from_slots(table: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Counts per group (as :func:`counts_from_codes`) and whether any covered row is in the group."""
-    i = _LEVEL_INDEX
-    t = np.ascontiguousarray(table.T)  # one contiguous row per slot
-    counts = {
-        "n_excellent": t[i[L.EXCELLENT]],
-        "n_good": t[i[L.GOOD]],
-        "n_completed": t[i[L.COMPLETED]] + t[i[L.COMPLETED_LIMITED]],
-        "n_not_completed": t[i[L.NOT_COMPLETED]],
-        "n_not_rated": t[i[L.NOT_RATED]],
-    }
-    return counts, t[: LEVEL_SLOTS - 1].sum(axis=0) > 0
+    t = np.ascontiguousarray(table.T)  # one contiguous row per slot (no copy for a view of level_counts)
+    return counts_of_levels(t), t[: LEVEL_SLOTS - 1].sum(axis=0) > 0
 
 
 def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den: np.ndarray):
@@ -381,20 +505,45 @@ def group_requirements(counts: dict[str, np.ndarray], policy: "Policy", keys: pd
     The array core of the cap check and of enforcement, also used by the simulator.
     Returns ``(base, cap, demotions, num, den, has_fixed_count, exception_label)``.
     """
+    base, cap, d, exceptions = requirements(counts, policy, keys)
+    n = len(cap)
+    if exceptions is None:
+        ratio = policy.require_ratio()
+        return (base, cap, d, np.full(n, ratio.numerator, dtype=np.int64), np.full(n, ratio.denominator, dtype=np.int64),
+                np.zeros(n, dtype=bool), np.empty(n, dtype=object))  # all None
+    return (base, cap, d, *exceptions)
+
+
+def requirements(counts: dict[str, np.ndarray], policy: "Policy", keys=None):
+    """:func:`group_requirements` without arrays that say nothing: ``(base, cap, demotions, exceptions)``,
+    ``exceptions`` being ``(num, den, has_fixed_count, exception_label)`` or None when no exception is
+    granted (every group then has the policy's ratio and no fixed count). ``keys`` (a DataFrame, or a
+    function returning one) is read only if an exception is granted.
+
+    >>> from evalkit import policies as P
+    >>> counts = {"n_excellent": np.array([3, 1]), "n_good": np.array([10, 9]), "n_completed": np.array([0, 0]),
+    ...           "n_not_completed": np.array([0, 0]), "n_not_rated": np.array([0, 0])}
+    >>> base, cap, d, exceptions = requirements(counts, P.get("decree-335-2025"))
+    >>> cap.tolist(), d.tolist(), exceptions
+    ([2, 1], [1, 0], None)
+    """
     ratio = policy.require_ratio()
     E, G, C, N, R = (np.asarray(counts[k], dtype=np.int64) for k in COUNT_NAMES)
-    n = len(E)
-    num = np.full(n, ratio.numerator, dtype=np.int64)
-    den = np.full(n, ratio.denominator, dtype=np.int64)
-    if keys is not None and policy.exceptions:
-        num, den, fixed, exc_label, exempt = _exception_ratios(keys, policy, num, den)
-        fixed = np.where(exempt & (fixed < 0), E, fixed)  # exempt: the cap is the group's own count
-    else:
-        fixed, exc_label = np.full(n, -1, dtype=np.int64), np.empty(n, dtype=object)  # all None
     base = base_count(E, G, C, N, R, policy.base)
-    cap = cap_of(base, num, den, policy.rounding, policy.min_one, E + G + C + N)
+    rated = E + G + C + N if policy.min_one else None
+    if keys is None or not policy.exceptions:  # one ratio for all: scalar arithmetic, no per-group arrays
+        cap = cap_of(base, ratio.numerator, ratio.denominator, policy.rounding, policy.min_one, rated)
+        d = minimal_demotions(E, G, C, N, R, ratio.numerator, ratio.denominator, policy.base, policy.rounding,
+                              policy.min_one, policy.timing)
+        return base, cap, d, None
+    n = len(E)
+    num, den, fixed, exc_label, exempt = _exception_ratios(keys() if callable(keys) else keys, policy,
+                                                           np.full(n, ratio.numerator, dtype=np.int64),
+                                                           np.full(n, ratio.denominator, dtype=np.int64))
+    fixed = np.where(exempt & (fixed < 0), E, fixed)  # exempt: the cap is the group's own count
+    cap = cap_of(base, num, den, policy.rounding, policy.min_one, rated)
     d = minimal_demotions(E, G, C, N, R, num, den, policy.base, policy.rounding, policy.min_one, policy.timing)
     has_fixed = fixed >= 0
     cap = np.where(has_fixed, fixed, cap)
     d = np.where(has_fixed, np.maximum(E - fixed, 0), d)
-    return base, cap, d, num, den, has_fixed, exc_label
+    return base, cap, d, (num, den, has_fixed, exc_label)
