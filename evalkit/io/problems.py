@@ -111,7 +111,7 @@ class Problems:
     sheet: str | None = None
     records: list[dict] = field(default_factory=list)
     #: blocks of many problems, each with the number of ``records`` added before it
-    blocks: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
+    blocks: list[tuple[int, pd.DataFrame]] = field(default_factory=list, compare=False, repr=False)
 
     def add(self, code: str, *, row=None, column=None, value=None, severity: str = "error", **params) -> None:
         """One problem: a catalogue ``code`` and its ``params`` (see :mod:`evalkit.messages`)."""

@@ -420,8 +420,9 @@ def _map_unique(s: pd.Series, fn) -> pd.Series:
 def _text_series(s: pd.Series) -> pd.Series:
     """Cells as trimmed NFC text ("" for empty), whatever the reader gave (str, float, int, datetime).
 
-    Cleaned once per distinct value; plain ASCII text (ids, codes, numbers as a CSV gives them)
-    is already clean and kept as it is.
+    A column of text is searched as one joined text and only the cells that need it are cleaned;
+    other columns (numbers, dates from a workbook) are cleaned once per distinct value, plain ASCII
+    text (ids, codes) kept as it is.
     """
     cells = s.to_numpy(dtype=object)
     if len(cells) and pd.api.types.infer_dtype(cells, skipna=False) == "string":
