@@ -635,7 +635,8 @@ def convert_columns(frame: pd.DataFrame, rows: np.ndarray, spec: dict[str, Colum
         text = raw  # cleaned text already (load_raw)
         if col is None or col.kind == "text":
             cells = text.to_numpy(dtype=object)
-            out[name] = pd.Series(np.where(cells == "", None, cells), index=text.index, dtype=object)
+            blank = cells == ""
+            out[name] = pd.Series(np.where(blank, None, cells) if blank.any() else cells, index=text.index, dtype=object)
             continue
         empty = text.to_numpy(dtype=object) == ""
         if col.required and col.kind != "count" and empty.any():
@@ -766,7 +767,9 @@ def fullmatches(cells: np.ndarray, pattern: str, *, first: bool = False) -> np.n
         compiled = re.compile(pattern)
         out[:] = [isinstance(v, str) and compiled.fullmatch(v) is not None for v in cells]
         return out
-    matches = re.compile(f"^(?:{pattern})$", re.MULTILINE).finditer(joined)
+    # each match starts at the line break before its cell (a literal the search skips to quickly); the
+    # position of that line break in "\n" + joined is the cell's start in joined
+    matches = re.compile(f"\n(?:{pattern})(?=\n)", re.MULTILINE).finditer("\n" + joined + "\n")
     at = [m.start() for m in ([next(matches, None)] if first else matches) if m is not None]
     if first and at:  # any match will do: the first cell that fully matches
         out[next(i for i, v in enumerate(cells) if re.fullmatch(pattern, v))] = True
