@@ -499,26 +499,14 @@ def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den
     return num, den, fixed, label, exempt
 
 
-def group_requirements(counts: dict[str, np.ndarray], policy: "Policy", keys: pd.DataFrame | None = None):
+def requirements(counts: dict[str, np.ndarray], policy: "Policy", keys=None):
     """Base, cap and minimal demotions per group from integer counts; exceptions matched on ``keys``.
 
-    The array core of the cap check and of enforcement, also used by the simulator.
-    Returns ``(base, cap, demotions, num, den, has_fixed_count, exception_label)``.
-    """
-    base, cap, d, exceptions = requirements(counts, policy, keys)
-    n = len(cap)
-    if exceptions is None:
-        ratio = policy.require_ratio()
-        return (base, cap, d, np.full(n, ratio.numerator, dtype=np.int64), np.full(n, ratio.denominator, dtype=np.int64),
-                np.zeros(n, dtype=bool), np.empty(n, dtype=object))  # all None
-    return (base, cap, d, *exceptions)
-
-
-def requirements(counts: dict[str, np.ndarray], policy: "Policy", keys=None):
-    """:func:`group_requirements` without arrays that say nothing: ``(base, cap, demotions, exceptions)``,
-    ``exceptions`` being ``(num, den, has_fixed_count, exception_label)`` or None when no exception is
-    granted (every group then has the policy's ratio and no fixed count). ``keys`` (a DataFrame, or a
-    function returning one) is read only if an exception is granted.
+    The array core of the cap check and of enforcement, also used by the simulator. Returns
+    ``(base, cap, demotions, exceptions)``, ``exceptions`` being ``(num, den, has_fixed_count,
+    exception_label)`` or None when no exception is granted (every group then has the policy's
+    ratio and no fixed count). ``keys`` (a DataFrame, or a function returning one) is read only if
+    an exception is granted.
 
     >>> from evalkit import policies as P
     >>> counts = {"n_excellent": np.array([3, 1]), "n_good": np.array([10, 9]), "n_completed": np.array([0, 0]),

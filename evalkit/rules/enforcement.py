@@ -1,7 +1,7 @@
 """Enforcement: whom to demote so that every scope of a cap holds, fewest demotions, lowest-ranked first.
 
 Pure array code: people are rows, groups are integer codes, the need of each group comes from
-:func:`evalkit.rules.cap.group_requirements`. Used by :func:`evalkit.compliance.enforce_cap` and by
+:func:`evalkit.rules.cap.requirements`. Used by :func:`evalkit.compliance.enforce_cap` and by
 the simulator.
 
 >>> import numpy as np
@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import levels as L
 from ..policies import Policy
-from .cap import counts_from_codes, group_requirements
+from .cap import counts_from_codes, requirements
 
 def worst_first(frame: pd.DataFrame, rows: np.ndarray, rank_by: str | None) -> tuple[np.ndarray, str]:
     """Position (0 = worst) of each of ``rows`` in a worst-first order, and a description of the order.
@@ -313,7 +313,7 @@ class ReplicateGroups:
     """Many draws of the same roster (the simulator's replicates), counted once, enforced under any
     number of readings.
 
-    The same rule as :func:`evalkit.enforce_cap`: :func:`~evalkit.rules.cap.group_requirements`
+    The same rule as :func:`evalkit.enforce_cap`: :func:`~evalkit.rules.cap.requirements`
     for each group's minimal demotions, :func:`select_demotions` for whom. ``level_codes``: one row
     per replicate of positions in :data:`~evalkit.levels.ALL_LEVELS`; ``scope_groups``: per scope
     (finest first) the roster's group number of every row and the number of groups; ``covered``:
@@ -341,7 +341,7 @@ class ReplicateGroups:
     def demoted(self, policy: Policy, nested: bool = True) -> np.ndarray:
         """Which rows to demote (R, n) under ``policy``; ``nested``: whether each scope's groups lie
         inside the next one's (then the result is minimal)."""
-        need = [group_requirements(c, policy)[2] for c in self.counts]
+        need = [requirements(c, policy)[2] for c in self.counts]
         chosen = select_demotions(self.group_of, need, self.worst, nested, attribute_scopes=False)[0]
         out = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
         out[self.eligible[chosen]] = True

@@ -5,7 +5,7 @@ draws latent performance, leniency and noise from its *own* seed (``SeedSequence
 so a replicate's numbers do not depend on ``chunk``, on the executor or on how many replicates
 run. Replicates are processed in chunks, stacked so that every chunk is one vectorised pass
 through the *same* rule code as :func:`evalkit.enforce_cap`
-(:func:`evalkit.rules.enforcement.enforce_replicates`: ``group_requirements`` for the minimal
+(:func:`evalkit.rules.enforcement.enforce_replicates`: ``requirements`` for the minimal
 demotions, ``select_demotions`` for whom). Every policy runs on the same draws (common random
 numbers), so :meth:`Experiment.contrasts` gives paired differences.
 
