@@ -357,3 +357,32 @@ def test_roster_table_of_a_counts_check_says_there_is_no_roster():
     assert result.roster is None and "roster" not in result.tables("en")
     with pytest.raises(ValueError, match="no roster"):
         result.roster_table("en")
+
+
+# CSV rows of different lengths ------------------------------------------------------------------
+
+def test_a_title_line_above_a_csv_table_is_read_not_refused(tmp_path, capsys):
+    # a title line with no trailing commas: pandas' parser refuses the file; an office saves this often
+    f = tmp_path / "title.csv"
+    f.write_text("DANH SÁCH XẾP LOẠI NĂM 2026\nMã CB,Năm,Đơn vị,Xếp loại\nA1,2026,U1,HTXSNV\nA2,2026,U1,HTTNV\n",
+                 encoding="utf-8")
+    frame = ek.read_roster(f)
+    assert frame["person_id"].tolist() == ["A1", "A2"] and frame["level"].astype(str).tolist() == ["EXCELLENT", "GOOD"]
+    code, out, _ = run(capsys, "check", f, "--json")
+    assert code == 1 and json.loads(out)["compliant"] is False  # 1 excellent > ⌊1/5⌋ = 0
+
+
+def test_an_extra_cell_in_one_csv_row_is_named_not_a_parser_message(tmp_path, capsys):
+    f = tmp_path / "extra.csv"
+    f.write_text("Mã CB,Năm,Đơn vị,Xếp loại\nA1,2026,U1,HTTNV\nA2,2026,U1,HTTNV,ghi chú\n", encoding="utf-8")
+    code, _, err = run(capsys, "check", f, "--lang", "vi")
+    assert code == 2
+    assert "dòng 3" in err and "ghi chú" in err and "Error tokenizing" not in err
+
+
+def test_merging_similar_department_names_keeps_empty_cells_empty(tmp_path):
+    f = tmp_path / "dept.csv"
+    f.write_text("Mã CB,Năm,Đơn vị,Phòng ban,Xếp loại\nA1,2026,U1,P1,HTTNV\nA2,2026,U1,p1,HTTNV\n"
+                 "A3,2026,U1,,HTTNV\n", encoding="utf-8")
+    dept = ek.read_roster(f, merge_similar_units=True)["department"]
+    assert dept.dtype == object and dept.tolist() == ["P1", "P1", None]  # like every other text column

@@ -114,10 +114,28 @@ def _read_csv_cells(path: Path) -> tuple[pd.DataFrame, bool]:
             cells = pd.read_csv(_io.BytesIO(utf8), encoding="utf-8", sep=delimiter, **options)
         except UnicodeDecodeError:
             pass  # not UTF-8: decoded below
+        except pd.errors.ParserError:  # rows of different lengths (a title line above the table, an extra cell)
+            text, _ = _decode(data, str(path))
+            return _ragged_csv_cells(text, delimiter), False
         else:
             return cells, _csv_cells_clean(utf8, delimiter, len(cells))
     text, _ = _decode(data, str(path))
-    return pd.read_csv(_io.StringIO(text), sep=_sniff_delimiter(text), **options), False
+    delimiter = _sniff_delimiter(text)
+    try:
+        return pd.read_csv(_io.StringIO(text), sep=delimiter, **options), False
+    except pd.errors.ParserError:
+        return _ragged_csv_cells(text, delimiter), False
+
+
+def _ragged_csv_cells(text: str, delimiter: str) -> pd.DataFrame:
+    r"""Cells of a CSV whose rows differ in length (which pandas' parser refuses), short rows padded with "".
+
+    >>> _ragged_csv_cells("BẢNG XẾP LOẠI\nMã,Xếp loại\nA1,HTTNV,\n", ",").values.tolist()
+    [['BẢNG XẾP LOẠI', '', ''], ['Mã', 'Xếp loại', ''], ['A1', 'HTTNV', '']]
+    """
+    rows = list(csv.reader(_io.StringIO(text), delimiter=delimiter))
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
 
 
 #: Every character ``str.isspace`` calls a space, but the plain space (tests check the list is complete).
@@ -988,7 +1006,8 @@ def read_roster(source, sheet: str | None = None, *, year: int | None = None, er
             codes, uniques = pd.factorize(frame[col].to_numpy(dtype=object), sort=True)
             target = similar_codes(codes, uniques, rows, headers.get(col, col), problems, merge_similar_units)
             if target is not None:
-                frame[col] = np.where(codes >= 0, np.asarray(uniques, dtype=object)[target][np.maximum(codes, 0)], None)
+                frame[col] = pd.Series(np.where(codes >= 0, np.asarray(uniques, dtype=object)[target][np.maximum(codes, 0)],
+                                                None), index=frame.index, dtype=object)
             elif col in CATEGORY_COLUMNS:
                 frame[col] = pd.Categorical.from_codes(codes, categories=uniques)
     # duplicates: one person once a year
