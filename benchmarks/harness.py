@@ -16,6 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+def _ratio(x: float) -> str:
+    """Two significant digits below 0.1 (0.0064, not 0.01 beside a goal of 0.01), else two decimals."""
+    return f"{x:6.2g}" if x < 0.1 else f"{x:6.2f}"
+
+
 def _status(key: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -121,9 +126,9 @@ def print_table(rows: list[Row]) -> None:
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for r in rows:
         print(f"| {r.job:58s} | {statistics.median(r.ours):9.3f} | {r.peer_name:42s} | {statistics.median(r.peer):7.3f} | "
-              f"{r.ratio:6.2f} | {r.goal:>6s} | {'yes' if r.met else 'NO':4s} | {mib(r.ours_memory):>8s} | "
+              f"{_ratio(r.ratio)} | {r.goal:>6s} | {'yes' if r.met else 'NO':4s} | {mib(r.ours_memory):>8s} | "
               f"{mib(r.peer_memory):>8s} |")
         for name, t in r.others.items():
             ratio = statistics.median(a / b for a, b in zip(r.ours, t, strict=True))
-            print(f"| {'':58s} | {'':9s} | {name:42s} | {statistics.median(t):7.3f} | {ratio:6.2f} | {'':6s} | "
+            print(f"| {'':58s} | {'':9s} | {name:42s} | {statistics.median(t):7.3f} | {_ratio(ratio)} | {'':6s} | "
                   f"{'':4s} | {'':8s} | {'':8s} |")

@@ -89,3 +89,42 @@ def test_each_replicate_is_the_documented_draw_of_its_own_seed():
         r = simulate_roster(province, None, seed=4, replicate=rep)
         assert np.array_equal(r["true_performance"].to_numpy(), want["theta"][0])
         assert np.array_equal(r["score"].to_numpy(), want["score"][0])
+
+
+def test_many_strategic_readings_each_get_their_own_metrics():
+    # strategic units report differently under every reading: no reading may reuse another's table
+    from evalkit.simulate import readings_grid
+
+    province = generate_province(SMALL, seed=6)
+    pols = readings_grid()
+    exp = compare(province, pols, replicates=2, seed=6, behaviour="strategic", applies_to_all=True)
+    sizes = province.units.set_index("unit_id")["size"]
+    for rep in range(2):
+        for name, pol in pols.items():
+            r = simulate_roster(province, pol, seed=6, replicate=rep, behaviour="strategic", applies_to_all=True)
+            want, _ = reference_metrics(r, sizes)
+            got = exp.results.query("replicate == @rep and policy == @name").iloc[0]
+            for metric, value in want.items():
+                assert got[metric] == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), (name, rep, metric)
+
+
+def test_metrics_never_reuse_another_policys_table_by_array_identity(monkeypatch):
+    # Python may give a new array the id of a freed one (it did on dask workers, and a sweep's results
+    # then depended on the number of workers). Worst case: every strategic report in the same buffer.
+    from evalkit.simulate import experiment, readings_grid
+
+    pols = readings_grid()
+    want = compare(SMALL, pols, replicates=2, seed=6, behaviour="strategic", applies_to_all=True).results
+    real, buffer = experiment._enforce, {}
+
+    def same_buffer(task, draws, pol):
+        reported, covered, demoted = real(task, draws, pol)
+        if reported is draws["codes"]:
+            return reported, covered, demoted
+        buf = buffer.setdefault(reported.shape, np.empty_like(reported))
+        buf[...] = reported
+        return buf, covered, demoted
+
+    monkeypatch.setattr(experiment, "_enforce", same_buffer)
+    got = compare(SMALL, pols, replicates=2, seed=6, behaviour="strategic", applies_to_all=True).results
+    pd.testing.assert_frame_equal(got, want)

@@ -314,14 +314,17 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
     draws = _draw(task)
     classes = _chunk_classes(task, draws)
     nb = len(SIZE_LABELS)
-    tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    tables: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
     rows, size_rows = [], []
     for name, pol in task.policies:
         reported, covered, demoted = _enforce(task, draws, pol)
-        key = (id(reported), covered.tobytes())
-        if key not in tables:
-            tables[key] = _level_class_table(draws, classes, reported, covered)
-        people, rank_sums = (t.copy() for t in tables[key])
+        if reported is draws["codes"]:  # the drawn levels: one table for every policy that covers the same people
+            key = covered.tobytes()
+            if key not in tables:
+                tables[key] = _level_class_table(draws, classes, reported, covered)
+            people, rank_sums = (t.copy() for t in tables[key])
+        else:  # a strategic report made for this policy
+            people, rank_sums = _level_class_table(draws, classes, reported, covered)
         demotions = np.zeros(R, dtype=np.int64)
         if demoted is not None:
             moved = np.flatnonzero(demoted)
