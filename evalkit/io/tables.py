@@ -383,13 +383,13 @@ def _read_xlsx_fast(path: Path, sheet: str | None):
             title = _choose_sheet(path, names, visible, active, sheet, lambda n: values(n, 30))
             target = sheets[names.index(title)][2].lstrip("/")
             xml = z.read(target if target.startswith("xl/") else "xl/" + target)
+            if _PREFIXED.search(xml):
+                return None
+            data = values(title)
     except InputError:  # the sheet choice speaks to the user
         raise
-    except (KeyError, ValueError, zipfile.BadZipFile, ET.ParseError):
+    except Exception:  # anything this look cannot read (a chart sheet, a damaged part): the full reader decides
         return None
-    if _PREFIXED.search(xml):
-        return None
-    data = values(title)
     hidden = []
     for tag in _ROW_TAG.findall(xml):
         attrs = dict(_XML_ATTRIBUTE.findall(tag))
