@@ -377,7 +377,7 @@ def test_an_extra_cell_in_one_csv_row_is_named_not_a_parser_message(tmp_path, ca
     f.write_text("Mã CB,Năm,Đơn vị,Xếp loại\nA1,2026,U1,HTTNV\nA2,2026,U1,HTTNV,ghi chú\n", encoding="utf-8")
     code, _, err = run(capsys, "check", f, "--lang", "vi")
     assert code == 2
-    assert "dòng 3" in err and "ghi chú" in err and "Error tokenizing" not in err
+    assert "dòng 3" in err and "cột 'E'" in err and "ghi chú" in err and "Error tokenizing" not in err
 
 
 def test_merging_similar_department_names_keeps_empty_cells_empty(tmp_path):

@@ -325,6 +325,19 @@ _PREFIXED = re.compile(rb"<\w+:(?:row|c|mergeCell|sheetData)\b")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 
 
+def _column_letters(number: int) -> str:
+    """The spreadsheet letters of a 1-based column number, as the officer sees them (1 → A, 28 → AB).
+
+    >>> _column_letters(1), _column_letters(26), _column_letters(28)
+    ('A', 'Z', 'AB')
+    """
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _column_number(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -1006,7 +1019,7 @@ def extract_table(raw: RawTable, aliases: dict[str, str], spec: dict[str, Column
             if filled.any():
                 first_filled = int(np.argmax(filled))
                 problems.add("input.value_without_header", row=int(rows[first_filled]),
-                             column=f"column {j + 1}", value=col_text.iloc[first_filled])
+                             column=_column_letters(j + 1), value=col_text.iloc[first_filled])
     text = body[list(names)].rename(columns=names)
     empty = pd.DataFrame({c: text[c].to_numpy(dtype=object) == "" for c in text.columns}, index=text.index)
     blank = empty.all(axis=1).to_numpy()
