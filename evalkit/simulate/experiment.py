@@ -32,7 +32,7 @@ from .. import levels as L
 from .. import policies as P
 from ..rules.enforcement import ReplicateGroups, enforce_replicates
 from ..rules.bands import band_codes
-from .population import Province, ProvinceSpec, generate_province
+from .population import Province, ProvinceSpec, draw_replicates, generate_province
 
 BEHAVIOURS = ("honest", "lenient", "strategic")
 SIZE_BANDS = (0, 5, 10, 20, 50, np.inf)
@@ -139,38 +139,17 @@ def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
 
 
 def _draw(task: _Task) -> dict[str, Any]:
-    """The chunk's random draws and pre-cap ratings, each replicate from its own seed.
-
-    The draws are those of :func:`~evalkit.simulate.population.draw_scores` (same generator calls in
-    the same order), written straight into the chunk's arrays.
-    """
+    """The chunk's random draws and pre-cap ratings, each replicate from its own seed: scores as
+    :func:`~evalkit.simulate.population.draw_replicates` draws them, then from the same generator
+    who is disciplined and (strategic behaviour only) the uniforms of the COMPLETED → GOOD move."""
     st = task.struct
-    R, n, m = task.replicates, len(st.unit_idx), len(st.units)
+    R, n = task.replicates, len(st.unit_idx)
     spec = st.spec.replace(leniency_sd=0.0) if task.behaviour.name == "honest" else st.spec
-    mu, k = spec.score_scale()
-    unit_effect, leniency = np.empty((R, m)), np.empty((R, m))
-    theta, noise = np.empty((R, n)), np.empty((R, n))
-    disciplined = np.empty((R, n), dtype=bool)
-    upgrade_u = np.empty((R, n)) if task.behaviour.name == "strategic" else None  # drawn last: skipping it changes nothing
-    for r in range(R):
-        rng = np.random.default_rng(replicate_seed(task.seed, task.first_replicate + r))
-        unit_effect[r] = rng.normal(0.0, spec.unit_effect_sd, m)
-        leniency[r] = rng.normal(0.0, spec.leniency_sd, m)
-        rng.standard_normal(n, out=theta[r])
-        noise[r] = rng.normal(0.0, spec.noise_sd, n)
-        disciplined[r] = rng.random(n) < spec.disciplined_share
-        if upgrade_u is not None:
-            rng.random(n, out=upgrade_u[r])
-    theta += np.take(unit_effect, st.unit_idx, axis=1)
-    raw = np.take(leniency, st.unit_idx, axis=1)  # score = μ + λ_j + k (θ + ε), on the step grid, in 0–100
-    raw += mu
-    noise += theta
-    noise *= k
-    raw += noise
-    raw /= spec.score_step
-    np.rint(raw, out=raw)
-    raw *= spec.score_step
-    score = np.clip(raw, 0, 100, out=raw)
+    rngs = [np.random.default_rng(replicate_seed(task.seed, task.first_replicate + r)) for r in range(R)]
+    draws: dict[str, Any] = draw_replicates(spec, st.unit_idx, len(st.units), rngs)
+    disciplined = np.stack([rng.random(n) < spec.disciplined_share for rng in rngs])
+    draws["upgrade_u"] = np.stack([rng.random(n) for rng in rngs]) if task.behaviour.name == "strategic" else None
+    score = draws["score"]
     steps = np.rint(score / spec.score_step).astype(np.int64)
     top_step = round(100 / spec.score_step)
     if top_step * spec.score_step == 100:  # every score is steps × step: bands from a lookup table
@@ -182,8 +161,8 @@ def _draw(task: _Task) -> dict[str, Any]:
     # worst first: lowest score, ties by the larger person index first — an integer key, no sort
     steps *= n + 1
     steps += n - np.arange(n)
-    return {"theta": theta, "score": score, "unit_effect": unit_effect, "leniency": leniency,
-            "upgrade_u": upgrade_u, "codes": codes, "worst": steps.ravel(), "_cache": {}}
+    draws.update(codes=codes, worst=steps.ravel(), _cache={})
+    return draws
 
 
 def _enforce_codes(task: _Task, draws: dict, codes: np.ndarray, covered: np.ndarray, pol: P.Policy) -> np.ndarray:
@@ -235,7 +214,7 @@ def _chunk_classes(task: _Task, draws: dict) -> np.ndarray:
     """Per (replicate, person): replicate × person class, the part of the metrics' counting key that
     no policy changes (the level is added as ``level × R × classes``)."""
     st = task.struct
-    R, n = draws["codes"].shape
+    R = draws["codes"].shape[0]
     theta = draws["theta"]
     top = theta >= np.quantile(theta, 0.8, axis=1, keepdims=True)  # the true top 20 % of everyone drawn
     strong = draws["unit_effect"] >= np.quantile(draws["unit_effect"], 0.8, axis=1, keepdims=True)
@@ -281,13 +260,6 @@ def _spearman_from_sums(counts: np.ndarray, rank_sums: np.ndarray, n: int) -> tu
     var_theta = n * (n * n - 1) / 12.0
     with np.errstate(invalid="ignore", divide="ignore"):
         return (mid_c * sums).sum(axis=1) / np.sqrt(var_level * var_theta), np.sqrt(var_level / var_theta)
-
-
-def _level_table(level_codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    R, n = level_codes.shape
-    k = len(L.ALL_LEVELS)
-    idx = (np.arange(R)[:, None] * k + level_codes).ravel()
-    return np.bincount(idx, weights=None if weights is None else weights.ravel(), minlength=R * k).reshape(R, k)
 
 
 def _level_class_table(draws: dict, classes: np.ndarray, codes: np.ndarray, covered: np.ndarray):
@@ -369,29 +341,6 @@ def _run_chunk(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame]:
                                         ordered=True), "top_performers": tops.ravel(),
             "recall_top20": size_recall.ravel(), **task.tag}))
     return pd.concat(rows, ignore_index=True), pd.concat(size_rows, ignore_index=True)
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks along axis 1 (continuous data: no ties)."""
-    order = np.argsort(x, axis=1)
-    r = np.empty_like(order, dtype=float)
-    np.put_along_axis(r, order, np.arange(x.shape[1], dtype=float)[None, :].repeat(x.shape[0], 0), axis=1)
-    return r
-
-
-def _spearman_levels(theta_rank: np.ndarray, level_codes: np.ndarray) -> np.ndarray:
-    """Spearman correlation per row between latent ranks and levels (better level = higher), mid-ranks
-    for tied levels, from per-level counts and rank sums (:func:`_spearman_from_sums`)."""
-    n = level_codes.shape[1]
-    sums = _level_table(level_codes, theta_rank - (n - 1) / 2.0)
-    return _spearman_from_sums(_level_table(level_codes), sums, n)[0]
-
-
-def _spearman_best(level_codes: np.ndarray) -> np.ndarray:
-    """The largest Spearman correlation with a continuous true ranking that any rating with these
-    level counts can reach (:func:`_spearman_from_sums`)."""
-    counts = _level_table(level_codes)
-    return _spearman_from_sums(counts, np.zeros(counts.shape), level_codes.shape[1])[1]
 
 
 def _t_summary(frame: pd.DataFrame, keys: list[str], value: str, level: float) -> pd.DataFrame:

@@ -165,17 +165,41 @@ def generate_province(spec: ProvinceSpec | None = None, seed: int = 2026) -> Pro
 
 def draw_scores(spec: ProvinceSpec, units: pd.DataFrame, unit_idx: np.ndarray, rng: np.random.Generator,
                 replicates: int = 1) -> dict[str, np.ndarray]:
-    """Draw latent performance and scores for ``replicates`` copies of the staff at once.
+    """Draw latent performance and scores for ``replicates`` copies of the staff, one after another
+    from ``rng`` (:func:`draw_replicates` with the same generator for every copy).
 
     Returns arrays of shape ``(replicates, n)``: ``theta`` (latent), ``score`` (0–100, on the
     ``score_step`` grid), plus ``unit_effect`` and ``leniency`` of shape ``(replicates, n_units)``.
     """
-    n, m = len(unit_idx), len(units)
+    return draw_replicates(spec, unit_idx, len(units), [rng] * replicates)
+
+
+def draw_replicates(spec: ProvinceSpec, unit_idx: np.ndarray, n_units: int,
+                    rngs: list[np.random.Generator]) -> dict[str, np.ndarray]:
+    """One replicate of latent performance and scores per generator (the simulator gives each
+    replicate its own seed), as :func:`draw_scores` returns them. Each generator is left just after
+    its replicate's draws, so a caller may go on drawing from it.
+
+    Per replicate, in this order: unit strengths u, rater leniencies λ, z, noise ε; then
+    θ = z + u_j and score = μ + λ_j + k (θ + ε), rounded to the step grid and kept in 0–100.
+    """
+    R, n = len(rngs), len(unit_idx)
     mu, k = spec.score_scale()
-    unit_effect = rng.normal(0.0, spec.unit_effect_sd, (replicates, m))
-    leniency = rng.normal(0.0, spec.leniency_sd, (replicates, m))
-    theta = rng.standard_normal((replicates, n)) + unit_effect[:, unit_idx]
-    noise = rng.normal(0.0, spec.noise_sd, (replicates, n))
-    raw = mu + leniency[:, unit_idx] + k * (theta + noise)
-    score = np.clip(np.round(raw / spec.score_step) * spec.score_step, 0, 100)
+    unit_effect, leniency = np.empty((R, n_units)), np.empty((R, n_units))
+    theta, noise = np.empty((R, n)), np.empty((R, n))
+    for r, rng in enumerate(rngs):
+        unit_effect[r] = rng.normal(0.0, spec.unit_effect_sd, n_units)
+        leniency[r] = rng.normal(0.0, spec.leniency_sd, n_units)
+        rng.standard_normal(n, out=theta[r])
+        noise[r] = rng.normal(0.0, spec.noise_sd, n)
+    theta += np.take(unit_effect, unit_idx, axis=1)
+    raw = np.take(leniency, unit_idx, axis=1)  # in place, in the order of the formula: the same numbers
+    raw += mu
+    noise += theta
+    noise *= k
+    raw += noise
+    raw /= spec.score_step
+    np.rint(raw, out=raw)
+    raw *= spec.score_step
+    score = np.clip(raw, 0, 100, out=raw)
     return {"theta": theta, "score": score, "unit_effect": unit_effect, "leniency": leniency}
