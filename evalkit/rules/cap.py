@@ -129,14 +129,7 @@ def counts_from_codes(group_index: np.ndarray, n_groups: int, level_codes: np.nd
     k = len(L.ALL_LEVELS) + 1  # one spare slot per group for missing codes (−1), dropped below
     codes = np.where(level_codes >= 0, level_codes, k - 1)
     flat = np.bincount(group_index * k + codes, minlength=n_groups * k).reshape(n_groups, k)
-    i = _LEVEL_INDEX
-    return {
-        "n_excellent": flat[:, i[L.EXCELLENT]],
-        "n_good": flat[:, i[L.GOOD]],
-        "n_completed": flat[:, i[L.COMPLETED]] + flat[:, i[L.COMPLETED_LIMITED]],
-        "n_not_completed": flat[:, i[L.NOT_COMPLETED]],
-        "n_not_rated": flat[:, i[L.NOT_RATED]],
-    }
+    return counts_of_levels(flat.T)
 
 
 class KeyCoder:
@@ -271,29 +264,18 @@ class Partition:
         return pd.DataFrame(cols, index=pd.RangeIndex(len(rows)))
 
     def level_counts(self, slots: np.ndarray) -> np.ndarray:
-        """Rows per slot (see :func:`level_slots`) and group: a ``(LEVEL_SLOTS, n)`` integer table, one
-        contiguous row per slot, from one ``bincount`` over the rows (a coarser partition sums the finer table)."""
-        if self.finer is not None and self.parent is not None:
-            fine = self.finer.level_counts(slots)
-            parent = self.parent
-            if len(parent) and (parent[1:] >= parent[:-1]).all():  # finer groups in order: sum runs
-                starts = np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])
-                return np.add.reduceat(fine, starts, axis=1)
-            flat = (np.arange(LEVEL_SLOTS)[:, None] * self.n + parent).ravel()
-            return np.bincount(flat, weights=fine.ravel(), minlength=LEVEL_SLOTS * self.n) \
-                .astype(np.int64).reshape(LEVEL_SLOTS, self.n)
+        """Rows per slot (see :func:`level_slots`) and group of a partition made from the rows (not from a
+        finer one, see :meth:`counts`): a ``(LEVEL_SLOTS, n)`` integer table, one contiguous row per slot,
+        from one ``bincount`` over the rows."""
+        assert self._given is not None, "a coarser partition sums its finer one's counts (see counts)"
         if self._cached is not None and self._cached[0] is slots:
             return self._cached[1]
         flat = slots.astype(np.int64)
         flat *= self.n
-        flat += self._given if self._given is not None else self.index
+        flat += self._given
         table = np.bincount(flat, minlength=LEVEL_SLOTS * self.n).reshape(LEVEL_SLOTS, self.n)
         self._cached = (slots, table)
         return table
-
-    def slot_counts(self, slots: np.ndarray) -> np.ndarray:
-        """Rows per group and slot: an ``(n, LEVEL_SLOTS)`` integer table (a view of :meth:`level_counts`)."""
-        return self.level_counts(slots).T
 
     def counts(self, slots: np.ndarray, covered: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """Counts per group (as :func:`counts_of_levels`) and, if ``covered``, whether any covered row is in
@@ -404,16 +386,6 @@ def group_rows(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, 
     return gi, len(uniq), first_rows(gi, len(uniq))
 
 
-def combine_codes(cols: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
-    """Dense group numbers of ``n`` positions from integer code columns ``(codes, size)`` (see :func:`group_rows`).
-
-    >>> combine_codes([(np.array([1, 0, 1]), 2), (np.array([5, 2, 6]), 7)], 3)[0].tolist()
-    [1, 0, 2]
-    """
-    gi, n_groups, _ = group_rows(cols, n)
-    return np.asarray(gi, dtype=np.int64), n_groups
-
-
 def last_positions(codes: np.ndarray, size: int) -> np.ndarray:
     """The last position of each code ``0 … size−1`` in ``codes`` (−1 where it does not occur).
 
@@ -449,7 +421,8 @@ def level_slots(level_codes: np.ndarray, covered: np.ndarray | None = None) -> n
 
 
 def counts_of_levels(table: np.ndarray) -> dict[str, np.ndarray]:
-    """Counts per group from a ``(LEVEL_SLOTS, n)`` table of :meth:`Partition.level_counts` (views where it can)."""
+    """Counts per group from a table with one row per level position of :data:`evalkit.levels.ALL_LEVELS`
+    (and any further rows, ignored) and one column per group (views where it can)."""
     i = _LEVEL_INDEX
     return {
         "n_excellent": table[i[L.EXCELLENT]],
@@ -458,12 +431,6 @@ def counts_of_levels(table: np.ndarray) -> dict[str, np.ndarray]:
         "n_not_completed": table[i[L.NOT_COMPLETED]],
         "n_not_rated": table[i[L.NOT_RATED]],
     }
-
-
-def counts_from_slots(table: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Counts per group (as :func:`counts_from_codes`) and whether any covered row is in the group."""
-    t = np.ascontiguousarray(table.T)  # one contiguous row per slot (no copy for a view of level_counts)
-    return counts_of_levels(t), t[: LEVEL_SLOTS - 1].sum(axis=0) > 0
 
 
 def _exception_ratios(keys: pd.DataFrame, policy: "Policy", num: np.ndarray, den: np.ndarray):

@@ -218,7 +218,7 @@ def _chunk_classes(task: _Task, draws: dict) -> np.ndarray:
     theta = draws["theta"]
     top = theta >= np.quantile(theta, 0.8, axis=1, keepdims=True)  # the true top 20 % of everyone drawn
     strong = draws["unit_effect"] >= np.quantile(draws["unit_effect"], 0.8, axis=1, keepdims=True)
-    strong_person = np.take(strong.ravel(), (st.unit_idx[None, :] + (np.arange(R) * strong.shape[1])[:, None]))
+    strong_person = np.take(strong, st.unit_idx, axis=1)
     fixed = (st.strategic_unit[st.unit_idx].astype(np.int32) * 2) * 2 * len(SIZE_LABELS) + st.size_band
     key = np.asarray(strong_person, dtype=np.int32) * (2 * len(SIZE_LABELS))
     key += top * len(SIZE_LABELS)
