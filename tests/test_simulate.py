@@ -11,6 +11,7 @@ import evalkit as ek
 import evalkit.rules.cap
 from evalkit import policies as P
 from evalkit.simulate import ProvinceSpec, compare, generate_province, readings_grid, simulate_roster
+from spearman_helpers import spearman_and_best
 
 SMALL = ProvinceSpec(n_staff=2500, n_departments=4, service_units_per_department=3, n_districts=2,
                      offices_per_district=4, n_communes=15)
@@ -110,8 +111,6 @@ def test_strategic_units_top_code_and_gain():
 
 def test_fast_spearman_matches_scipy():
     from scipy.stats import spearmanr
-
-    from conftest import spearman_and_best
 
     rng = np.random.default_rng(0)
     theta = rng.normal(size=(4, 300))

@@ -14,7 +14,7 @@ from scipy import stats as sps
 from evalkit import policies as P
 from evalkit.simulate import (EXIT_RATES, ExitRate, ProvinceSpec, compare, project_headcount, removal_model,
                               simulate_roster, sweep, within_group_cut)
-from conftest import spearman_and_best
+from spearman_helpers import spearman_and_best
 
 SMALL = ProvinceSpec(n_staff=2500, n_departments=4, service_units_per_department=3, n_districts=2,
                      offices_per_district=4, n_communes=15)
